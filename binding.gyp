@@ -10,6 +10,7 @@
         "native/pack.cc",
         "native/pack_avx2.cc",
         "native/gemm_avx2.cc",
+        "native/gemm_avx512.cc",
         "native/gemm_generic.cc",
         "native/vector_kernels_avx2.cc",
         "native/vector_kernels_generic.cc",

@@ -1,6 +1,7 @@
-// Which instruction set the kernels run on, chosen once at load time: AVX2 + FMA when the CPU
-// has it, otherwise the portable code. MTF_NATIVE_ISA=generic forces the portable code (to
-// test that both agree); MTF_NATIVE_ISA=avx2 asks for AVX2 but still falls back without it.
+// Which instruction set the kernels run on, chosen once at load time: the AVX-512 GEMM (with
+// the AVX2 vector kernels) when the CPU has AVX-512F, else AVX2 + FMA, otherwise the portable
+// code. MTF_NATIVE_ISA=generic forces the portable code and MTF_NATIVE_ISA=avx2 the AVX2 one
+// (to test that they agree); a forced ISA the CPU lacks falls back.
 #pragma once
 
 #include "vector_kernels.h"
@@ -9,7 +10,7 @@
 namespace mtf {
 
 struct Isa {
-  const char* name;  // "avx2" or "generic"
+  const char* name;  // "avx512", "avx2" or "generic"
   const MicroKernel* gemm;
   const VectorKernels* vector;
 };

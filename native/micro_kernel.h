@@ -28,7 +28,7 @@ using PackFn = void (*)(bool trans, const float* x, long ldx, long r0, long rows
 constexpr long kPackSlack = 16;
 
 struct MicroKernel {
-  const char* name;  // "avx2" or "generic"
+  const char* name;  // "avx512", "avx2" or "generic"
   int mr;
   int nr;
   MicroKernelFn fn;
@@ -36,8 +36,9 @@ struct MicroKernel {
   PackFn pack_b;  // NR-column panels of op(B)
 };
 
-// Null when the CPU (or the build target) lacks AVX2 + FMA.
+// Null when the CPU (or the build target) lacks AVX2 + FMA (AVX-512F as well for avx512).
 const MicroKernel* avx2_micro_kernel();
+const MicroKernel* avx512_micro_kernel();
 const MicroKernel& generic_micro_kernel();
 
 }  // namespace mtf

@@ -78,4 +78,8 @@ void pack_b_16(bool tb, const float* b, long ldb, long p0, long kc, long j0, lon
   pack_b_panels<16>(tb, b, ldb, p0, kc, j0, nc, out);
 }
 
+void pack_b_32(bool tb, const float* b, long ldb, long p0, long kc, long j0, long nc, float* out) {
+  pack_b_panels<32>(tb, b, ldb, p0, kc, j0, nc, out);
+}
+
 }  // namespace mtf

@@ -16,13 +16,16 @@ void pack_a_6(bool ta, const float* a, long lda, long i0, long mc, long p0, long
 // op(B)(p, j) = b[p * ldb + j], or b[j * ldb + p] when tb.
 void pack_b_8(bool tb, const float* b, long ldb, long p0, long kc, long j0, long nc, float* out);
 void pack_b_16(bool tb, const float* b, long ldb, long p0, long kc, long j0, long nc, float* out);
+void pack_b_32(bool tb, const float* b, long ldb, long p0, long kc, long j0, long nc, float* out);
 
 #if defined(__x86_64__) || defined(__i386__)
-// The same for the AVX2 micro-kernel, transposing with AVX2 (pack_avx2.cc). They may write up
+// The same for the AVX2 and AVX-512 micro-kernels, transposing with AVX2 (pack_avx2.cc). They may write up
 // to 2 floats past the packed block (see kPackSlack in micro_kernel.h).
 void pack_a_6_avx2(bool ta, const float* a, long lda, long i0, long mc, long p0, long kc,
                    float* out);
 void pack_b_16_avx2(bool tb, const float* b, long ldb, long p0, long kc, long j0, long nc,
+                    float* out);
+void pack_b_32_avx2(bool tb, const float* b, long ldb, long p0, long kc, long j0, long nc,
                     float* out);
 #endif
 

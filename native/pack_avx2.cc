@@ -1,4 +1,4 @@
-// AVX2 packing for the 6 x 16 micro-kernel. The two layouts that need a transpose (op(A)
+// AVX2 packing for the 6 x 16 (AVX2) and 6 x 32 (AVX-512) micro-kernels. The two layouts that need a transpose (op(A)
 // read from row-major A, op(B) read from a transposed B) go through 8 x 8 register
 // transposes; the others are vector copies. Partial panels use the portable code.
 #include "pack.h"
@@ -66,33 +66,49 @@ MTF_AVX2 void copy_rows_6(const float* src, long lda, long kc, float* dst) {
   }
 }
 
-// One full 16-column panel from transposed B: dst[p * 16 + j] = src[j * ldb + p], p < kc.
-MTF_AVX2 void pack_cols_16(const float* src, long ldb, long kc, float* dst) {
+// One full W-column panel from transposed B: dst[p * W + j] = src[j * ldb + p], p < kc.
+template <int W>
+MTF_AVX2 void pack_cols(const float* src, long ldb, long kc, float* dst) {
   long p = 0;
   for (; p + 8 <= kc; p += 8) {
-    for (int half = 0; half < 2; ++half) {
+    for (int g = 0; g < W / 8; ++g) {
       __m256 r[8];
-      for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + (half * 8 + j) * ldb + p);
+      for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + (g * 8 + j) * ldb + p);
       transpose8x8(r);
-      for (int q = 0; q < 8; ++q) _mm256_storeu_ps(dst + (p + q) * 16 + half * 8, r[q]);
+      for (int q = 0; q < 8; ++q) _mm256_storeu_ps(dst + (p + q) * W + g * 8, r[q]);
     }
   }
   for (; p < kc; ++p)
-    for (int j = 0; j < 16; ++j) dst[p * 16 + j] = src[j * ldb + p];
+    for (int j = 0; j < W; ++j) dst[p * W + j] = src[j * ldb + p];
 }
 
-// `panels` full 16-column panels from row-major B: dst[r * kc * 16 + p * 16 + j] =
-// src[p * ldb + r * 16 + j]. Row by row of the source, so each source line is read once
+// `panels` full W-column panels from row-major B: dst[r * kc * W + p * W + j] =
+// src[p * ldb + r * W + j]. Row by row of the source, so each source line is read once
 // (panel by panel, a line straddling two panels would be fetched twice from L3).
-MTF_AVX2 void copy_cols_16(const float* src, long ldb, long kc, long panels, float* dst) {
+template <int W>
+MTF_AVX2 void copy_cols(const float* src, long ldb, long kc, long panels, float* dst) {
   for (long p = 0; p < kc; ++p) {
     const float* row = src + p * ldb;
-    float* out = dst + p * 16;
-    for (long r = 0; r < panels; ++r) {
-      _mm256_storeu_ps(out + r * kc * 16, _mm256_loadu_ps(row + r * 16));
-      _mm256_storeu_ps(out + r * kc * 16 + 8, _mm256_loadu_ps(row + r * 16 + 8));
-    }
+    float* out = dst + p * W;
+    for (long r = 0; r < panels; ++r)
+      for (int g = 0; g < W / 8; ++g)
+        _mm256_storeu_ps(out + r * kc * W + g * 8, _mm256_loadu_ps(row + r * W + g * 8));
   }
+}
+
+// W-column panels of op(B): full panels with the vector code, a partial one with `portable`.
+template <int W>
+MTF_AVX2 void pack_b_panels(bool tb, const float* b, long ldb, long p0, long kc, long j0,
+                            long nc, float* out,
+                            void (*portable)(bool, const float*, long, long, long, long, long,
+                                             float*)) {
+  const long full = nc / W * W;
+  if (tb) {
+    for (long jr = 0; jr < full; jr += W) pack_cols<W>(b + (j0 + jr) * ldb + p0, ldb, kc, out + jr * kc);
+  } else {
+    copy_cols<W>(b + p0 * ldb + j0, ldb, kc, full / W, out);
+  }
+  if (full < nc) portable(tb, b, ldb, p0, kc, j0 + full, nc - full, out + full * kc);
 }
 
 }  // namespace
@@ -112,15 +128,12 @@ void pack_a_6_avx2(bool ta, const float* a, long lda, long i0, long mc, long p0,
 
 void pack_b_16_avx2(bool tb, const float* b, long ldb, long p0, long kc, long j0, long nc,
                     float* out) {
-  const long full = nc / 16 * 16;
-  if (tb) {
-    for (long jr = 0; jr < full; jr += 16) {
-      pack_cols_16(b + (j0 + jr) * ldb + p0, ldb, kc, out + jr * kc);
-    }
-  } else {
-    copy_cols_16(b + p0 * ldb + j0, ldb, kc, full / 16, out);
-  }
-  if (full < nc) pack_b_16(tb, b, ldb, p0, kc, j0 + full, nc - full, out + full * kc);
+  pack_b_panels<16>(tb, b, ldb, p0, kc, j0, nc, out, pack_b_16);
+}
+
+void pack_b_32_avx2(bool tb, const float* b, long ldb, long p0, long kc, long j0, long nc,
+                    float* out) {
+  pack_b_panels<32>(tb, b, ldb, p0, kc, j0, nc, out, pack_b_32);
 }
 
 }  // namespace mtf

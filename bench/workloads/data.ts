@@ -6,6 +6,9 @@
  *   end to end, timed. Reports events/s (target ≥ 500,000) and peak RSS (target < 4 GiB).
  * - `data-replay`: replay-buffer sampling of M = 256 mini-batches from 1 M transitions, FIFO
  *   window and `capacity: "all"`. Reports rows/s (target ≥ 1,000,000).
+ * - `data-append`: `LogStore.appendEvents` of a synthetic log (~200 k events, 40 k with --quick)
+ *   into a fresh store in batches of 10,000, the path of the simulator and the importers
+ *   (row checks, staging, one transaction per batch). Reports events/s (no target).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -19,6 +22,7 @@ import { TASKS } from "../../src/core/tasks.js";
 import { buildDataset } from "../../src/data/dataset.js";
 import { LogStore } from "../../src/data/log-store.js";
 import { ReplayBuffer } from "../../src/data/replay-buffer.js";
+import { syntheticLog } from "../../src/data/synthetic-log.js";
 import type { TransitionTable } from "../../src/data/transitions.js";
 import { absolute, type BenchContext, type Measurement, type Workload } from "../harness.js";
 
@@ -238,6 +242,36 @@ async function replayWorkload(ctx: BenchContext): Promise<readonly Measurement[]
   return out;
 }
 
+async function appendWorkload(ctx: BenchContext): Promise<readonly Measurement[]> {
+  const events = [...syntheticLog({ users: ctx.quick ? 80 : 400, days: 30, seed: 3 })].flat();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mtf-bench-append-"));
+  const store = await LogStore.open(path.join(dir, "store.duckdb"));
+  try {
+    const batch = 10_000;
+    const start = performance.now();
+    const cpuStart = process.cpuUsage();
+    for (let i = 0; i < events.length; i += batch) await store.appendEvents(events.slice(i, i + batch));
+    const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    ctx.log(
+      `data-append: ${events.length} events in ${seconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU`,
+    );
+    return [
+      absolute(
+        "data-append",
+        "events_per_s",
+        events.length / seconds,
+        "events/s",
+        `${events.length} events in batches of ${batch}; ${Math.round(events.length / cpuSeconds)} events per CPU-second`,
+      ),
+    ];
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export const dataWorkloads: Workload[] = [
   {
     name: "data-build",
@@ -248,5 +282,10 @@ export const dataWorkloads: Workload[] = [
     name: "data-replay",
     description: "replay-buffer mini-batch sampling (M = 256): rows/s, FIFO window and capacity all",
     run: replayWorkload,
+  },
+  {
+    name: "data-append",
+    description: "LogStore.appendEvents of a synthetic log in batches of 10,000: events/s",
+    run: appendWorkload,
   },
 ];

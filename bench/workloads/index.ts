@@ -5,7 +5,15 @@ import { dataWorkloads } from "./data.js";
 import { nnWorkloads } from "./nn.js";
 import { opeWorkloads } from "./ope.js";
 import { serveWorkloads } from "./serve.js";
+import { simWorkloads } from "./sim.js";
 
 export function allWorkloads(): readonly Workload[] {
-  return [...nnWorkloads, ...bcqWorkloads, ...opeWorkloads, ...dataWorkloads, ...serveWorkloads];
+  return [
+    ...nnWorkloads,
+    ...bcqWorkloads,
+    ...opeWorkloads,
+    ...dataWorkloads,
+    ...serveWorkloads,
+    ...simWorkloads,
+  ];
 }

@@ -1,22 +1,20 @@
 /**
  * Serving benchmarks (issue: online serving, "Speed"): `POST /v1/rank` with 500 candidates and
  * k = 10, the policy an (untrained) BCQ quick-preset artefact from the registry, the server in a
- * child process on 127.0.0.1 and autocannon as the load generator in this process, both on this
- * machine's cores. Per body shape (columnar `[500 x 12]` rows, per-candidate objects):
+ * child process on 127.0.0.1 and an open-loop load generator (`bench/open-loop.ts`: uniform
+ * arrivals, latency from the scheduled send time) in this process, both on this machine's cores. Per body shape (columnar `[500 x 12]` rows, per-candidate objects):
  *
  * - `serve-rank-columnar|objects`: latency p50 / p99 at a fixed 500 requests/s;
  * - the highest offered rate (of a fixed ladder) sustained with p99 < 10 ms, no errors and the
  *   achieved rate within 5% of the offered one.
  *
  * Scores carry 6 significant digits (float32 MTL outputs). Targets (issue): columnar p99 < 5 ms
- * at 500 requests/s. autocannon records latency in whole
- * milliseconds, so a p99 of 4 means [4, 5) ms. Bounded: about a minute (half with --quick).
+ * at 500 requests/s. Bounded: about a minute (half with --quick).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
 import { DEFAULT_ALPHA_BOUNDS } from "../../src/core/action.js";
 import { Rng } from "../../src/core/rng.js";
 import { POLICY_LOADERS } from "../../src/serve/policy-loaders.js";
@@ -30,6 +28,7 @@ import {
   tempDir,
 } from "../../src/serve/test-fixtures.js";
 import { absolute, type BenchContext, type Measurement, type Workload } from "../harness.js";
+import { openLoopLoad } from "../open-loop.js";
 
 const CANDIDATES = 500;
 const FIXED_RATE = 500;
@@ -69,22 +68,8 @@ interface LoadResult {
   readonly errors: number;
 }
 
-async function load(url: string, body: string, rate: number, seconds: number): Promise<LoadResult> {
-  const result = await autocannon({
-    url: `${url}/v1/rank`,
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body,
-    connections: 16,
-    overallRate: rate,
-    duration: seconds,
-  });
-  return {
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    rate: result.requests.total / seconds,
-    errors: result.errors + result.timeouts + result.non2xx,
-  };
+function load(url: string, body: string, rate: number, seconds: number): Promise<LoadResult> {
+  return openLoopLoad({ url: `${url}/v1/rank`, body, rate, seconds, connections: 16 });
 }
 
 async function measureShape(
@@ -112,14 +97,14 @@ async function measureShape(
       ? null
       : (1000 * (cpuAfter - cpuBefore)) / (fixed.rate * (seconds + 1));
   ctx.log(
-    `${name}: ${FIXED_RATE}/s → achieved ${fixed.rate.toFixed(0)}/s, p50 ${fixed.p50} ms, p99 ${fixed.p99} ms, ${fixed.errors} errors, server CPU ${cpuPerRequest?.toFixed(2) ?? "?"} ms/request`,
+    `${name}: ${FIXED_RATE}/s → achieved ${fixed.rate.toFixed(0)}/s, p50 ${fixed.p50.toFixed(2)} ms, p99 ${fixed.p99.toFixed(2)} ms, ${fixed.errors} errors, server CPU ${cpuPerRequest?.toFixed(2) ?? "?"} ms/request`,
   );
   let sustained = 0;
   for (const rate of ctx.quick ? RATE_LADDER.slice(0, 5) : RATE_LADDER) {
     const step = await load(url, body, rate, seconds);
     const ok = step.p99 < P99_LIMIT_MS && step.errors === 0 && step.rate >= 0.95 * rate;
     ctx.log(
-      `${name}: offered ${rate}/s, achieved ${step.rate.toFixed(0)}/s, p99 ${step.p99} ms${ok ? "" : " — over the limit"}`,
+      `${name}: offered ${rate}/s, achieved ${step.rate.toFixed(0)}/s, p99 ${step.p99.toFixed(2)} ms${ok ? "" : " — over the limit"}`,
     );
     if (!ok) break;
     sustained = rate;
@@ -131,7 +116,7 @@ async function measureShape(
       `p50 @ ${FIXED_RATE}/s`,
       fixed.p50,
       "ms",
-      `${CANDIDATES} candidates (${kib} KiB body), BCQ quick artefact, whole-ms resolution`,
+      `${CANDIDATES} candidates (${kib} KiB body), BCQ quick artefact, open-loop uniform arrivals`,
     ),
     absolute(
       name,

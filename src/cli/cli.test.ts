@@ -20,7 +20,7 @@ test("mtf --version reports the package version and the numeric backend", () => 
   const result = mtf(["--version"]);
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /^mtf \d+\.\d+\.\d+ \(node v\d+/);
-  assert.match(result.stdout, /numeric backend (native-avx2|native-generic|reference)/);
+  assert.match(result.stdout, /numeric backend (native-avx512|native-avx2|native-generic|reference)/);
 });
 
 test("mtf --version under MTF_BACKEND=reference names the reference backend without a warning", () => {

@@ -2,10 +2,14 @@
 import { Command } from "commander";
 import { register as registerBuild } from "./commands/build.js";
 import { register as registerEvaluate } from "./commands/evaluate.js";
+import { register as registerExperiment } from "./commands/experiment.js";
+import { register as registerExportParquet } from "./commands/export-parquet.js";
 import { register as registerFitReward } from "./commands/fit-reward.js";
 import { register as registerImportEvents } from "./commands/import-events.js";
 import { register as registerImportKuairand } from "./commands/import-kuairand.js";
+import { register as registerPipeline } from "./commands/pipeline.js";
 import { register as registerRegistry } from "./commands/registry.js";
+import { register as registerRetrain } from "./commands/retrain.js";
 import { register as registerServe } from "./commands/serve.js";
 import { register as registerSimulate } from "./commands/simulate.js";
 import { register as registerTrain } from "./commands/train.js";
@@ -27,6 +31,7 @@ export function buildProgram(): Command {
   const commands = [
     registerImportEvents,
     registerImportKuairand,
+    registerExportParquet,
     registerFitReward,
     registerBuild,
     registerSimulate,
@@ -35,6 +40,9 @@ export function buildProgram(): Command {
     registerEvaluate,
     registerServe,
     registerRegistry,
+    registerRetrain,
+    registerPipeline,
+    registerExperiment,
   ];
   for (const register of commands) register(program);
   return program;

@@ -261,8 +261,11 @@ export function parseConfig<Schema extends z.ZodType>(
   );
 }
 
-/** Reads a YAML config file and validates it with `parseConfig`; an empty file is `{}`. */
-export function loadConfigFile<Schema extends z.ZodType>(path: string, schema: Schema): z.output<Schema> {
+/**
+ * Reads a YAML config file as its raw mapping of sections, before validation (an empty file is
+ * `{}`), for callers that merge command-line overrides into it first.
+ */
+export function readConfigMapping(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -284,7 +287,8 @@ export function loadConfigFile<Schema extends z.ZodType>(path: string, schema: S
       details: { source: path },
     });
   }
-  if (value !== null && (typeof value !== "object" || Array.isArray(value))) {
+  if (value === null || value === undefined) return {};
+  if (typeof value !== "object" || Array.isArray(value)) {
     throw new MtfError(
       "INVALID_CONFIG",
       `${path}: expected a mapping of config sections, got ${describeValue(value)}`,
@@ -293,7 +297,12 @@ export function loadConfigFile<Schema extends z.ZodType>(path: string, schema: S
       },
     );
   }
-  return parseConfig(value, schema, path);
+  return value as Record<string, unknown>;
+}
+
+/** Reads a YAML config file and validates it with `parseConfig`; an empty file is `{}`. */
+export function loadConfigFile<Schema extends z.ZodType>(path: string, schema: Schema): z.output<Schema> {
+  return parseConfig(readConfigMapping(path), schema, path);
 }
 
 // ---------------------------------------------------------------------------------------------

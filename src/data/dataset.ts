@@ -2,10 +2,10 @@
  * `mtf build`: log store → sessions → states → transitions → a dataset folder (DESIGN.md "MDP",
  * "Storage and scale"; paper Sec. 2, 3.1, 4.1).
  *
- * The build streams: DuckDB finds session bounds and yields per-play rows in (user, time) order
- * as column vectors, chunk by chunk (play-stream.ts: one window pass and one sort); the
- * state encoder and `TransitionBuilder` turn them into states and transitions written straight
- * to disk. Memory stays bounded: one user's history, per-session spans (20 B a session), the s
+ * The build streams: DuckDB yields per-play rows in (user, time) order as column vectors, chunk
+ * by chunk (play-stream.ts: one sort; the session bounds of sql/session-bounds.sql are applied
+ * to the sorted rows in TypeScript); the state encoder and `TransitionBuilder` turn them into
+ * states and transitions written straight to disk. Memory stays bounded: one user's history, per-session spans (20 B a session), the s
  * index of each transition (4 B) and the I/O buffers. The time split then orders the sessions,
  * and a second, sequential pass over states.f32 fits the normaliser on the train states.
  *
@@ -32,7 +32,6 @@
  *   config.yaml       the resolved config, when the caller passes one
  * Transitions are stored in stream order ((user, time)); `train` / `test` give time order.
  */
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { type AlphaBounds, DEFAULT_ALPHA_BOUNDS } from "../core/action.js";
@@ -47,6 +46,7 @@ import {
   stateDim,
   stateFeatureNames,
 } from "../core/state-encoder.js";
+import { replaceDir, tempSibling } from "./atomic-dir.js";
 import { type BinaryFileInfo, BinaryFileWriter, readBinaryFile, writeBinaryFile } from "./binary-files.js";
 import type { LogStore } from "./log-store.js";
 import { type Normaliser, NormaliserAccumulator, validateNormaliser } from "./normaliser.js";
@@ -341,7 +341,7 @@ export async function buildDataset(store: LogStore, options: BuildOptions): Prom
   const dim = stateDim(profileDim);
 
   const streamed = await streamedPlayCounts(store, groups);
-  const tmp = `${outDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = tempSibling(outDir);
   fs.mkdirSync(tmp, { recursive: true });
   try {
     const sink = new FileSink(tmp);
@@ -433,18 +433,6 @@ export async function buildDataset(store: LogStore, options: BuildOptions): Prom
   } catch (error) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw error;
-  }
-}
-
-/** Moves the finished temp folder onto `target`, replacing an existing one. */
-function replaceDir(tmp: string, target: string): void {
-  if (fs.existsSync(target)) {
-    const old = `${target}.old-${process.pid}-${randomBytes(4).toString("hex")}`;
-    fs.renameSync(target, old);
-    fs.renameSync(tmp, target);
-    fs.rmSync(old, { recursive: true, force: true });
-  } else {
-    fs.renameSync(tmp, target);
   }
 }
 

@@ -227,37 +227,39 @@ if (WRITTEN_ORDER.join() !== EVENT_COLUMNS.map((c) => c.name).join()) {
   );
 }
 
-function pushVector(out: CellValue[], vector: readonly number[] | null): void {
-  for (let i = 0; i < TASKS.length; i++) out.push(vector === null ? null : (vector[i] ?? null));
+function putVector(out: CellValue[], at: number, vector: readonly number[] | null): number {
+  for (let i = 0; i < TASKS.length; i++) out[at + i] = vector === null ? null : (vector[i] ?? null);
+  return at + TASKS.length;
 }
 
 /** The row of an event, in `EVENT_COLUMNS` order (hand-written: it is on the ingest hot path). */
 export function eventToValues(e: PlayEvent): CellValue[] {
-  const out: CellValue[] = [
-    e.eventId,
-    e.userId,
-    e.itemId,
-    e.requestId,
-    e.sessionId,
-    e.timestampMs,
-    e.candidateSetId,
-    e.candidateCount,
-    e.position,
-  ];
-  pushVector(out, e.scores);
-  pushVector(out, e.alpha);
-  pushVector(out, e.action);
-  out.push(
-    e.policyVersion,
-    e.explorationGroup,
-    e.noiseScale,
-    e.propensity,
-    e.decisionSeed,
-    e.experimentArm,
-    e.durationMs,
-    e.playTimeMs,
-  );
-  for (const task of OUTCOME_TASKS) out.push(e.outcomes[task] ?? null);
+  return eventValuesInto(e, new Array<CellValue>(EVENT_COLUMNS.length));
+}
+
+/** Writes the row of an event into `out` (reused by bulk writers) and returns it. */
+export function eventValuesInto(e: PlayEvent, out: CellValue[]): CellValue[] {
+  out[0] = e.eventId;
+  out[1] = e.userId;
+  out[2] = e.itemId;
+  out[3] = e.requestId;
+  out[4] = e.sessionId;
+  out[5] = e.timestampMs;
+  out[6] = e.candidateSetId;
+  out[7] = e.candidateCount;
+  out[8] = e.position;
+  let at = putVector(out, 9, e.scores);
+  at = putVector(out, at, e.alpha);
+  at = putVector(out, at, e.action);
+  out[at++] = e.policyVersion;
+  out[at++] = e.explorationGroup;
+  out[at++] = e.noiseScale;
+  out[at++] = e.propensity;
+  out[at++] = e.decisionSeed;
+  out[at++] = e.experimentArm;
+  out[at++] = e.durationMs;
+  out[at++] = e.playTimeMs;
+  for (const task of OUTCOME_TASKS) out[at++] = e.outcomes[task] ?? null;
   return out;
 }
 
@@ -275,6 +277,18 @@ export function eventRow(event: PlayEvent): EventRow {
   const values = eventToValues(event);
   const problem = checkRow(values);
   return problem === null ? { values } : { problem };
+}
+
+/**
+ * `eventRow` into a reused array: fills `out` with the event's row and returns why it cannot be
+ * stored, or null.
+ */
+export function eventRowInto(event: PlayEvent, out: CellValue[]): CellProblem | null {
+  for (const prefix of VECTOR_PREFIXES) {
+    const vector = event[VECTOR_FIELD[prefix]];
+    if (vector !== null && vector.length !== TASKS.length) return vectorLengthProblem(prefix, vector.length);
+  }
+  return checkRow(eventValuesInto(event, out));
 }
 
 function vectorLengthProblem(prefix: VectorPrefix, length: number): CellProblem {

@@ -327,7 +327,10 @@ export function fitFromUserDays(
 const RATE_SQL: Readonly<Record<RewardFeature, string>> = {
   play_time_min: "avg(play_time_ms) / 60000.0",
   // LEAST is DuckDB / PostgreSQL / Spark / Trino; standard: CASE WHEN a < b THEN a ELSE b END.
-  play_integrity: "avg(CASE WHEN duration_ms > 0 THEN LEAST(play_time_ms / duration_ms, 1.0) ELSE 0 END)",
+  // Summed as DECIMAL (exact, so independent of the order DuckDB meets the rows in; a float sum
+  // is not): the other rates sum integers, which doubles hold exactly.
+  play_integrity:
+    "avg(CAST(CASE WHEN duration_ms > 0 THEN LEAST(play_time_ms / duration_ms, 1.0) ELSE 0 END AS DECIMAL(18, 15)))",
   like: "avg(COALESCE(outcome_like, 0))",
   comment: "avg(COALESCE(outcome_comment, 0))",
   follow: "avg(COALESCE(outcome_follow, 0))",

@@ -39,7 +39,8 @@ import {
   EXPLORATION_GROUPS,
   type PlayEvent,
 } from "../core/events.js";
-import { type CellValue, COLUMN_RULES, eventRow, vectorColumns } from "./event-record.js";
+import { isAbsentOrEmpty, replaceDir, tempSibling } from "./atomic-dir.js";
+import { type CellValue, COLUMN_RULES, eventRowInto, vectorColumns } from "./event-record.js";
 
 /** Version of the store's table layout, kept in `meta.schema_version`. */
 export const STORE_SCHEMA_VERSION = 1;
@@ -136,8 +137,14 @@ const VIDEO_COLUMNS = [
   "tags",
 ] as const;
 
+const SQL_TEXTS = new Map<string, string>();
+
 function readSql(name: string, vars: Readonly<Record<string, string>> = {}): string {
-  const text = fs.readFileSync(new URL(`./sql/${name}`, import.meta.url), "utf8");
+  let text = SQL_TEXTS.get(name);
+  if (text === undefined) {
+    text = fs.readFileSync(new URL(`./sql/${name}`, import.meta.url), "utf8");
+    SQL_TEXTS.set(name, text);
+  }
   return text.replace(/\$\{(\w+)\}/g, (_, key: string) => {
     const value = vars[key];
     if (value === undefined) throw new MtfError("INTERNAL", `sql/${name} needs \${${key}}`);
@@ -248,26 +255,27 @@ export function runStorePath(runDir: string): string {
   return path.join(runDir, STORE_FILE);
 }
 
-/** Checks `rows` events from `start` and writes them into one staging data chunk. */
+/**
+ * Checks `rows` events from `start` and writes them into one staging data chunk, row by row
+ * through one reused value array (no per-row allocation).
+ */
 function eventChunk(events: readonly PlayEvent[], start: number, rows: number): DuckDBDataChunk {
-  const values: CellValue[][] = new Array(rows);
+  const chunk = DuckDBDataChunk.create(STAGING_DUCKDB_TYPES, rows);
+  const columns = EVENT_COLUMNS.length;
+  const vectors: DuckDBVector<string | number>[] = new Array(columns);
+  for (let c = 0; c < columns; c++) vectors[c] = chunk.getColumnVector(c) as DuckDBVector<string | number>;
+  const values: CellValue[] = new Array(columns);
   for (let r = 0; r < rows; r++) {
     const event = events[start + r];
-    const row = eventRow(event);
-    if ("problem" in row) {
-      const { problem } = row;
+    const problem = eventRowInto(event, values);
+    if (problem !== null) {
       throw new MtfError("BAD_ROW", `event ${start + r} (${event.eventId}): ${problem.message}`, {
         details: { index: start + r, eventId: event.eventId, column: problem.column, reason: problem.reason },
       });
     }
-    values[r] = row.values;
+    for (let c = 0; c < columns; c++) vectors[c].setItem(r, values[c]);
   }
-  const chunk = DuckDBDataChunk.create(STAGING_DUCKDB_TYPES, rows);
-  for (let c = 0; c < EVENT_COLUMNS.length; c++) {
-    const vector = chunk.getColumnVector(c) as DuckDBVector<string | number>;
-    for (let r = 0; r < rows; r++) vector.setItem(r, values[r][c]);
-    vector.flush();
-  }
+  for (let c = 0; c < columns; c++) vectors[c].flush();
   return chunk;
 }
 
@@ -384,7 +392,7 @@ export class StoreBatch {
         await this.#recordProfileFeatures(this.#profileFeatures);
         await conn.run(readSql("upsert-staged-users.sql"));
       }
-      await conn.run(readSql("upsert-staged-videos.sql"));
+      if (Number(staged.videos) > 0) await conn.run(readSql("upsert-staged-videos.sql"));
       if (stagedEvents > 0) {
         const columns = EVENT_COLUMNS.map((c) => c.name);
         const values = EVENT_COLUMNS.map((c) =>
@@ -689,63 +697,93 @@ export class LogStore {
 
   /**
    * Writes `dir/events/day=YYYY-MM-DD/*.parquet` (day = local day of ts_ms at `utcOffset`),
-   * `dir/users.parquet`, `dir/videos.parquet` and `dir/manifest.json`.
+   * `dir/users.parquet`, `dir/videos.parquet` and `dir/manifest.json`. Atomic: everything is
+   * written into a temporary sibling folder that is then renamed to `dir`, so `dir` holds a
+   * whole export or what it held before. `dir` must be missing or empty; `overwrite` replaces
+   * an earlier export there (a folder with an mtf manifest.json), never another folder.
    */
   async exportParquet(dir: string, options: ExportOptions = {}): Promise<ExportResult> {
     const utcOffset = options.utcOffset ?? DEFAULT_UTC_OFFSET;
     const offsetMs = timeZoneOffsetMinutes(utcOffset) * 60_000;
-    const eventsDir = path.join(dir, "events");
-    const outputs = [
-      eventsDir,
-      ...["users.parquet", "videos.parquet", "manifest.json"].map((f) => path.join(dir, f)),
-    ];
-    if (outputs.some((p) => fs.existsSync(p))) {
+    const target = path.resolve(dir);
+    if (!isAbsentOrEmpty(target)) {
+      if (!fs.existsSync(path.join(target, "manifest.json"))) {
+        throw new MtfError(
+          "INVALID_ARGUMENT",
+          `${dir} is not empty and holds no Parquet export (no manifest.json): choose another folder`,
+        );
+      }
       if (options.overwrite !== true) {
         throw new MtfError(
           "INVALID_ARGUMENT",
           `${dir} already holds an export; pass overwrite to replace it`,
         );
       }
-      for (const p of outputs) fs.rmSync(p, { recursive: true, force: true });
     }
-    fs.mkdirSync(dir, { recursive: true });
-    const counts = await this.counts();
-    if (counts.events > 0) {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = tempSibling(target);
+    fs.mkdirSync(tmp);
+    try {
+      const eventsDir = path.join(tmp, "events");
+      const counts = await this.counts();
+      if (counts.events > 0) {
+        await this.#connection.run(
+          readSql("export-events.sql", { offsetMs: String(offsetMs), target: literal(eventsDir) }),
+        );
+      } else {
+        fs.mkdirSync(eventsDir);
+      }
+      // DuckDB: COPY (query) TO 'file' (FORMAT PARQUET); Spark: df.write.parquet(…)
       await this.#connection.run(
-        readSql("export-events.sql", { offsetMs: String(offsetMs), target: literal(eventsDir) }),
+        `COPY (SELECT user_id, profile FROM users ORDER BY user_id) TO ${literal(path.join(tmp, "users.parquet"))} (FORMAT PARQUET)`,
       );
-    } else {
-      fs.mkdirSync(eventsDir);
+      await this.#connection.run(
+        `COPY (SELECT ${VIDEO_COLUMNS.join(", ")} FROM videos ORDER BY item_id) TO ${literal(path.join(tmp, "videos.parquet"))} (FORMAT PARQUET)`,
+      );
+      const manifest: ParquetManifest = {
+        format: "mtf-log-store",
+        schemaVersion: STORE_SCHEMA_VERSION,
+        utcOffset,
+        userProfileFeatures: await this.userProfileFeatures(),
+      };
+      fs.writeFileSync(path.join(tmp, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+      const days = fs
+        .readdirSync(eventsDir)
+        .filter((name) => name.startsWith("day="))
+        .map((name) => name.slice(4))
+        .sort();
+      replaceDir(tmp, target);
+      return { events: counts.events, days, users: counts.users, videos: counts.videos };
+    } catch (error) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw error;
     }
-    // DuckDB: COPY (query) TO 'file' (FORMAT PARQUET); Spark: df.write.parquet(…)
-    await this.#connection.run(
-      `COPY (SELECT user_id, profile FROM users ORDER BY user_id) TO ${literal(path.join(dir, "users.parquet"))} (FORMAT PARQUET)`,
-    );
-    await this.#connection.run(
-      `COPY (SELECT ${VIDEO_COLUMNS.join(", ")} FROM videos ORDER BY item_id) TO ${literal(path.join(dir, "videos.parquet"))} (FORMAT PARQUET)`,
-    );
-    const manifest: ParquetManifest = {
-      format: "mtf-log-store",
-      schemaVersion: STORE_SCHEMA_VERSION,
-      utcOffset,
-      userProfileFeatures: await this.userProfileFeatures(),
-    };
-    fs.writeFileSync(path.join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-    const days = fs
-      .readdirSync(eventsDir)
-      .filter((name) => name.startsWith("day="))
-      .map((name) => name.slice(4))
-      .sort();
-    return { events: counts.events, days, users: counts.users, videos: counts.videos };
   }
 
   /**
    * Loads an export (or any Parquet files with the events columns under `dir/events`), idempotent
-   * on event_id, in one transaction. Column names and types are checked per file.
+   * on event_id, in one transaction: a refused file stores nothing. Checked first: each file's
+   * column names and types, the manifest (format, schema version) when present, and that every
+   * event under a `day=YYYY-MM-DD` folder falls on that local day (at the manifest's UTC offset,
+   * else "+08:00").
    */
   async importParquet(dir: string): Promise<ImportResult> {
     if (!fs.existsSync(dir)) throw new MtfError("FILE_NOT_FOUND", `no Parquet export at ${dir}`);
+    if (!fs.statSync(dir).isDirectory()) {
+      throw new MtfError("INVALID_ARGUMENT", `${dir} is not a folder: a Parquet export is a folder`);
+    }
     const eventFiles = listParquetFiles(path.join(dir, "events"));
+    const usersFile = path.join(dir, "users.parquet");
+    const videosFile = path.join(dir, "videos.parquet");
+    const hasUsers = fs.existsSync(usersFile);
+    const hasVideos = fs.existsSync(videosFile);
+    if (eventFiles.length === 0 && !hasUsers && !hasVideos) {
+      throw new MtfError(
+        "FILE_NOT_FOUND",
+        `${dir} holds no events/day=…/*.parquet, users.parquet or videos.parquet: not a Parquet export`,
+      );
+    }
+    const manifest = fs.existsSync(path.join(dir, "manifest.json")) ? readManifest(dir) : null;
     for (const file of eventFiles) {
       await this.#checkParquetColumns(
         file,
@@ -753,17 +791,20 @@ export class LogStore {
         ["day"],
       );
     }
-    const usersFile = path.join(dir, "users.parquet");
-    const videosFile = path.join(dir, "videos.parquet");
-    const hasUsers = fs.existsSync(usersFile);
-    const hasVideos = fs.existsSync(videosFile);
+    await this.#checkDayPartitions(eventFiles, manifest?.utcOffset ?? DEFAULT_UTC_OFFSET);
     let profileFeatures: readonly string[] = [];
     if (hasUsers) {
       await this.#checkParquetColumns(usersFile, [
         ["user_id", "VARCHAR"],
         ["profile", "DOUBLE[]"],
       ]);
-      profileFeatures = readManifest(dir).userProfileFeatures;
+      if (manifest === null) {
+        throw new MtfError(
+          "FILE_NOT_FOUND",
+          `${path.join(dir, "manifest.json")} is missing: users.parquet needs it to name the profile features`,
+        );
+      }
+      profileFeatures = manifest.userProfileFeatures;
     }
     if (hasVideos) {
       await this.#checkParquetColumns(videosFile, await this.#videoColumnTypes());
@@ -771,10 +812,9 @@ export class LogStore {
     return this.#inBatch(async (batch) => {
       if (eventFiles.length > 0) {
         const values = EVENT_COLUMNS.map((c) => `CAST(${c.name} AS ${STAGING_TYPE[c.type]})`).join(", ");
-        const list = `[${eventFiles.map(literal).join(", ")}]`;
         // DuckDB: read_parquet(list); Spark: spark.read.parquet(…) / Trino: a table over the folder
         await batch.stageSql(
-          `INSERT INTO ${STAGED_EVENTS} SELECT ${values} FROM read_parquet(${list}, hive_partitioning = false)`,
+          `INSERT INTO ${STAGED_EVENTS} SELECT ${values} FROM read_parquet(${fileList(eventFiles)}, hive_partitioning = false)`,
         );
       }
       if (hasUsers) {
@@ -860,6 +900,28 @@ export class LogStore {
     }
   }
 
+  /** Refuses an event file under `day=YYYY-MM-DD/` holding an event of another local day. */
+  async #checkDayPartitions(files: readonly string[], utcOffset: string): Promise<void> {
+    const partitioned = files.filter((file) => dayOfPath(file) !== null);
+    if (partitioned.length === 0) return;
+    const offsetMs = timeZoneOffsetMinutes(utcOffset) * 60_000;
+    // DuckDB: read_parquet(…, filename = true) adds the source file; epoch_ms(bigint) → TIMESTAMP.
+    const [wrong] = await this.query<{ filename: string; event_id: string; ts_ms: number }>(
+      `SELECT filename, event_id, ts_ms FROM read_parquet(${fileList(partitioned)}, hive_partitioning = false, filename = true)
+       WHERE strftime(epoch_ms(CAST(ts_ms AS BIGINT) + ${offsetMs}), '%Y-%m-%d')
+         <> regexp_extract(filename, 'day=([0-9]{4}-[0-9]{2}-[0-9]{2})', 1)
+       LIMIT 1`,
+    );
+    if (wrong !== undefined) {
+      const day = localDay(wrong.ts_ms, utcOffset);
+      throw new MtfError(
+        "BAD_ROW",
+        `${wrong.filename}: event ${wrong.event_id} (ts_ms ${wrong.ts_ms}) falls on ${day} at UTC${utcOffset}, not in its folder day=${dayOfPath(wrong.filename)}`,
+        { details: { file: wrong.filename, eventId: wrong.event_id, column: "ts_ms" } },
+      );
+    }
+  }
+
   async #videoColumnTypes(): Promise<(readonly [string, string])[]> {
     const rows = await this.query<{ column_name: string; data_type: string }>(
       "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'videos' ORDER BY ordinal_position",
@@ -907,17 +969,41 @@ export class LogStore {
   }
 }
 
+/** The day of a `…/day=YYYY-MM-DD/…` path, or null. */
+function dayOfPath(file: string): string | null {
+  return /(?:^|[/\\])day=(\d{4}-\d{2}-\d{2})[/\\]/.exec(file)?.[1] ?? null;
+}
+
+/** A SQL list literal of file paths. */
+function fileList(files: readonly string[]): string {
+  return `[${files.map(literal).join(", ")}]`;
+}
+
+/** Reads and checks `dir/manifest.json` (format, schema version, UTC offset). */
 function readManifest(dir: string): ParquetManifest {
   const file = path.join(dir, "manifest.json");
-  if (!fs.existsSync(file)) {
+  let manifest: Partial<ParquetManifest>;
+  try {
+    manifest = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<ParquetManifest>;
+  } catch (error) {
+    throw new MtfError("BAD_ROW", `${file} is not valid JSON: ${errorMessage(error)}`, { cause: error });
+  }
+  if (
+    manifest.format !== "mtf-log-store" ||
+    !Array.isArray(manifest.userProfileFeatures) ||
+    typeof manifest.utcOffset !== "string"
+  ) {
     throw new MtfError(
-      "FILE_NOT_FOUND",
-      `${file} is missing: users.parquet needs it to name the profile features`,
+      "BAD_ROW",
+      `${file}: not an mtf log-store manifest (format, utcOffset, userProfileFeatures)`,
     );
   }
-  const manifest = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<ParquetManifest>;
-  if (manifest.format !== "mtf-log-store" || !Array.isArray(manifest.userProfileFeatures)) {
-    throw new MtfError("BAD_ROW", `${file}: not an mtf log-store manifest (format, userProfileFeatures)`);
+  if (manifest.schemaVersion !== STORE_SCHEMA_VERSION) {
+    throw new MtfError(
+      "STORE_SCHEMA_MISMATCH",
+      `${file}: export of store schema version ${String(manifest.schemaVersion)}; this mtf reads version ${STORE_SCHEMA_VERSION}`,
+    );
   }
+  timeZoneOffsetMinutes(manifest.utcOffset); // refuses a malformed offset
   return manifest as ParquetManifest;
 }

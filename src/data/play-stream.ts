@@ -1,14 +1,15 @@
 /**
  * The per-play stream of a dataset build (DESIGN.md "Storage and scale"): SQL that selects the
- * plays, runs the session bounds (sql/session-bounds.sql) over a narrow projection and sorts by
- * (user, time); and the reader that turns DuckDB's column vectors, chunk by chunk, into
- * `PlayRow`s without materialising rows as objects.
+ * plays as a narrow projection sorted by (user, time); the reader that turns DuckDB's column
+ * vectors, chunk by chunk, into `PlayRow`s without materialising rows as objects; and the
+ * session bounds of sql/session-bounds.sql applied to that sorted stream in TypeScript
+ * (`SessionCutter`: one sort in DuckDB instead of a window pass's sort plus the final one).
  *
  * A play is "selected" when it carries a logged action (the normalised action, or α mapped
  * through the α bounds) and its exploration group is one of the chosen groups. Only users with
  * a selected play stream, with all their plays, since history features need every play.
  */
-import type { DuckDBDataChunk } from "@duckdb/node-api";
+import type { DuckDBDataChunk, DuckDBVector } from "@duckdb/node-api";
 import { DuckDBTypeId } from "@duckdb/node-api";
 import type { AlphaBounds } from "../core/action.js";
 import { MtfError } from "../core/errors.js";
@@ -17,7 +18,6 @@ import { ACTION_DIM } from "../core/interfaces.js";
 import { SKIP_THRESHOLD_MS } from "../core/reward.js";
 import { TASKS } from "../core/tasks.js";
 import type { LogStore } from "./log-store.js";
-import { sessionBoundsSql } from "./sessions.js";
 import { createPlayRow, type PlayRow } from "./transitions.js";
 
 function literal(text: string): string {
@@ -60,23 +60,6 @@ function outcomeBitsSql(p: string): string {
   return terms.join(" + ");
 }
 
-/**
- * The narrow per-play projection the session bounds run over: keys, the packed outcomes, the
- * selection flag and the action as FLOATs, so DuckDB sorts ~100 bytes a play, not the wide row.
- * Only users with a selected play are kept, with all their plays.
- */
-function playSourceSql(groups: readonly ExplorationGroup[], bounds: AlphaBounds): string {
-  const e = "e";
-  return `(SELECT ${e}.user_id, ${e}.event_id, ${e}.ts_ms, ${e}.session_id, ${e}.outcome_exit,
-      CAST(${e}.play_time_ms AS DOUBLE) AS play_ms,
-      CAST(COALESCE(${e}.duration_ms, 0) AS DOUBLE) AS duration_ms,
-      CAST(${outcomeBitsSql(e)} AS INTEGER) AS outcome_bits,
-      CASE WHEN ${selectedSql(e, groups)} THEN 1 ELSE 0 END AS selected,
-      ${TASKS.map((task, i) => `CAST(${actionSql(e, task, i, bounds)} AS FLOAT) AS a_${i}`).join(", ")}
-    FROM events AS ${e}
-    WHERE ${inRangeSql(e)} AND ${e}.user_id IN (${selectedUsersSql(groups, inRangeSql("s"))}))`;
-}
-
 /** The users of the partition ($first_user, $last_user]; a NULL first user = from the start. */
 function inRangeSql(p: string): string {
   return `(($first_user IS NULL OR ${p}.user_id > $first_user) AND ${p}.user_id <= $last_user)`;
@@ -88,50 +71,70 @@ function selectedUsersSql(groups: readonly ExplorationGroup[], where = "TRUE"): 
 
 /**
  * The per-play stream of the users in ($first_user, $last_user] (a NULL first = from the start)
- * in (user, time) order, never NULL, in the column order `readRow` expects:
- * flags (bit 0 user start, 1 session start, 2 last play, 3 exit, 4 exit logged, 5 selected;
- * sums of powers of two, as standard SQL has no shift operators), outcome_bits, ts, play and
- * duration (ms), 12 action FLOATs, the profile FLOATs.
+ * in (user, ts, event_id) order, in the column order `COL` names: `user_no` (the user's rank by
+ * user_id within the partition, an integer sort key that keeps user_id order), flags (bit 3
+ * logged exit value, 4 exit logged, 5 selected; sums of powers of two, as standard SQL has no
+ * shift operators), outcome_bits, ts, play and duration (ms), 12 action FLOATs, the profile
+ * FLOATs, then session_id. Only session_id can be NULL.
+ *
+ * Session bounds are not computed here: `streamPlays` derives them from consecutive rows of
+ * this sorted stream with the rule of sql/session-bounds.sql (`SessionCutter`), which saves
+ * DuckDB the window pass's second sort. Only users with a selected play are kept, with all
+ * their plays.
  */
 function playStreamSql(groups: readonly ExplorationGroup[], bounds: AlphaBounds, profileDim: number): string {
+  const e = "e";
   const columns = [
-    `CAST(p.starts_user + 2 * p.starts_session + 4 * p.is_last_in_session + 8 * p.exit_outcome
-      + 16 * (CASE WHEN p.outcome_exit IS NULL THEN 0 ELSE 1 END) + 32 * p.selected AS INTEGER) AS flags`,
-    "p.outcome_bits",
-    "CAST(p.ts_ms AS DOUBLE) AS ts",
-    "p.play_ms",
-    "p.duration_ms",
-    ...TASKS.map((_, i) => `p.a_${i}`),
+    "k.user_no",
+    `CAST(8 * COALESCE(${e}.outcome_exit, 0) + 16 * (CASE WHEN ${e}.outcome_exit IS NULL THEN 0 ELSE 1 END)
+      + 32 * (CASE WHEN ${selectedSql(e, groups)} THEN 1 ELSE 0 END) AS INTEGER) AS flags`,
+    `CAST(${outcomeBitsSql(e)} AS INTEGER) AS outcome_bits`,
+    `CAST(${e}.ts_ms AS DOUBLE) AS ts`,
+    `CAST(${e}.play_time_ms AS DOUBLE) AS play_ms`,
+    `CAST(COALESCE(${e}.duration_ms, 0) AS DOUBLE) AS duration_ms`,
+    ...TASKS.map((task, i) => `CAST(${actionSql(e, task, i, bounds)} AS FLOAT) AS a_${i}`),
     // DuckDB lists are 1-based (Trino too); Spark: element_at(u.profile, k).
     ...Array.from(
       { length: profileDim },
       (_, k) => `CAST(COALESCE(u.profile[${k + 1}], 0) AS FLOAT) AS profile_${k}`,
     ),
+    `${e}.session_id`,
   ];
-  return `SELECT ${columns.join(",\n    ")}
-    FROM (${sessionBoundsSql(playSourceSql(groups, bounds))}) AS p LEFT JOIN users AS u ON u.user_id = p.user_id
-    ORDER BY p.user_id, p.ts_ms, p.event_id`;
+  // Standard SQL:2003 ROW_NUMBER over the partition's few thousand users, not over its plays.
+  return `WITH keys AS (
+      SELECT r.user_id, CAST(ROW_NUMBER() OVER (ORDER BY r.user_id) AS INTEGER) AS user_no
+      FROM (${selectedUsersSql(groups, inRangeSql("s"))}) AS r
+    )
+    SELECT ${columns.join(",\n      ")}
+    FROM events AS ${e}
+      JOIN keys AS k ON k.user_id = ${e}.user_id
+      LEFT JOIN users AS u ON u.user_id = ${e}.user_id
+    WHERE ${inRangeSql(e)}
+    ORDER BY k.user_no, ${e}.ts_ms, ${e}.event_id`;
 }
 
 const COL = {
-  flags: 0,
-  outcomeBits: 1,
-  ts: 2,
-  play: 3,
-  duration: 4,
-  actions: 5,
-  profile: 5 + ACTION_DIM,
+  user: 0,
+  flags: 1,
+  outcomeBits: 2,
+  ts: 3,
+  play: 4,
+  duration: 5,
+  actions: 6,
+  profile: 6 + ACTION_DIM,
 } as const;
 
-/** DuckDB type of each streamed column, checked before reading. */
+/** DuckDB type of each streamed column, checked before reading; session_id comes last. */
 function streamTypes(profileDim: number): DuckDBTypeId[] {
   return [
+    DuckDBTypeId.INTEGER,
     DuckDBTypeId.INTEGER,
     DuckDBTypeId.INTEGER,
     DuckDBTypeId.DOUBLE,
     DuckDBTypeId.DOUBLE,
     DuckDBTypeId.DOUBLE,
     ...new Array<DuckDBTypeId>(ACTION_DIM + profileDim).fill(DuckDBTypeId.FLOAT),
+    DuckDBTypeId.VARCHAR,
   ];
 }
 
@@ -215,10 +218,52 @@ async function partitionBounds(
 }
 
 /**
+ * Session bounds from consecutive rows of one user-ordered stream, with the rule of
+ * sql/session-bounds.sql: a play starts a session when it is the user's first, or when it
+ * carries a session_id that differs from the previous play's, or when a logged session_id
+ * starts or stops, or, neither play carrying one, when the gap since the previous play exceeds
+ * the inactivity threshold. A play is the last of its session when the next play starts one
+ * (or is another user's, or there is none). dataset-golden.test.ts and play-stream.test.ts hold
+ * it to the SQL.
+ */
+export class SessionCutter {
+  private readonly inactivityMs: number;
+  private hasPrevious = false;
+  private previousUser = 0;
+  private previousTs = 0;
+  private previousSession: string | null = null;
+
+  constructor(inactivityMs: number) {
+    this.inactivityMs = inactivityMs;
+  }
+
+  /** Forgets the previous play (a new partition: its first play starts a user). */
+  reset(): void {
+    this.hasPrevious = false;
+  }
+
+  /** Bit 0: the play starts its user; bit 1: it starts a session. Plays come in stream order. */
+  next(user: number, ts: number, session: string | null): number {
+    let starts: number;
+    if (!this.hasPrevious || user !== this.previousUser) starts = 3;
+    else if (session !== null && this.previousSession !== null)
+      starts = session !== this.previousSession ? 2 : 0;
+    else if (session !== null || this.previousSession !== null) starts = 2;
+    else starts = ts - this.previousTs > this.inactivityMs ? 2 : 0;
+    this.hasPrevious = true;
+    this.previousUser = user;
+    this.previousTs = ts;
+    this.previousSession = session;
+    return starts;
+  }
+}
+
+/**
  * Streams the selected users' plays in (user, ts, event_id) order into `onRow` (one reused
  * `PlayRow`), calling `onChunk` with the rows done after each DuckDB chunk. Returns the rows read.
  * The stream runs as user-range partitions of about a million plays: each is one DuckDB query
- * whose result is held while the next one runs, so sorting and encoding overlap.
+ * whose result is held while the next one runs, so sorting and encoding overlap. A row is
+ * handed on once the next row (or the partition's end) says whether it ends its session.
  */
 export async function streamPlays(
   store: LogStore,
@@ -229,6 +274,7 @@ export async function streamPlays(
   const { groups, alphaBounds, profileDim } = options;
   const sql = playStreamSql(groups, alphaBounds, profileDim);
   const types = streamTypes(profileDim);
+  const sessionColumn = types.length - 1;
   const size = options.partitionPlays ?? DEFAULT_PARTITION_PLAYS;
   if (!(Number.isInteger(size) && size > 0)) {
     throw new MtfError("INVALID_ARGUMENT", `partitionPlays must be a positive integer, got ${size}`);
@@ -236,7 +282,6 @@ export async function streamPlays(
   const bounds = await partitionBounds(store, groups, size);
   const partition = async (k: number): Promise<DuckDBDataChunk[]> => {
     const result = await store.connection.run(sql, {
-      inactivity_ms: options.inactivityMs,
       first_user: k === 0 ? null : bounds[k - 1],
       last_user: bounds[k],
     });
@@ -250,7 +295,9 @@ export async function streamPlays(
     });
     return result.fetchAllChunks();
   };
-  const block = new ColumnBlock(types.length);
+  const block = new ColumnBlock(sessionColumn);
+  const starts = new Uint8Array(block.stride);
+  const cutter = new SessionCutter(options.inactivityMs);
   const row = createPlayRow(profileDim);
   let done = 0;
   let next = bounds.length > 0 ? partition(0) : null;
@@ -258,14 +305,37 @@ export async function streamPlays(
     for (let k = 0; next !== null; k++) {
       const chunks = await next;
       next = k + 1 < bounds.length ? partition(k + 1) : null;
+      cutter.reset();
+      let pending = false; // `row` holds the previous chunk's last play, waiting for its end flag
       for (const chunk of chunks) {
         const rows = block.load(chunk);
+        if (rows === 0) continue;
+        const sessions = chunk.getColumnVector(sessionColumn) as DuckDBVector<string>;
+        const v = block.values;
         for (let r = 0; r < rows; r++) {
-          readRow(block, r, row, profileDim);
+          starts[r] = cutter.next(
+            v[COL.user * block.stride + r],
+            v[COL.ts * block.stride + r],
+            sessions.getItem(r),
+          );
+        }
+        if (pending) {
+          endRow(row, (starts[0] & 2) !== 0);
           onRow(row);
         }
+        for (let r = 0; r < rows - 1; r++) {
+          readRow(block, r, starts[r], row, profileDim);
+          endRow(row, (starts[r + 1] & 2) !== 0);
+          onRow(row);
+        }
+        readRow(block, rows - 1, starts[rows - 1], row, profileDim);
+        pending = true;
         done += rows;
         onChunk?.(done);
+      }
+      if (pending) {
+        endRow(row, true); // a partition ends with a user's last play
+        onRow(row);
       }
     }
   } catch (error) {
@@ -281,8 +351,8 @@ interface NumericVector {
 }
 
 /**
- * One chunk's columns copied into one Float64Array ([columns x 2048], column-major), so the row
- * loop reads a typed array instead of calling into vectors per cell.
+ * One chunk's numeric columns copied into one Float64Array ([columns x 2048], column-major), so
+ * the row loop reads a typed array instead of calling into vectors per cell.
  */
 class ColumnBlock {
   readonly values: Float64Array;
@@ -294,7 +364,7 @@ class ColumnBlock {
     this.values = new Float64Array(columns * this.stride);
   }
 
-  /** Copies the chunk in; returns its row count. */
+  /** Copies the chunk's first `columns` columns in; returns its row count. */
   load(chunk: DuckDBDataChunk): number {
     const rows = chunk.rowCount;
     if (rows > this.stride)
@@ -306,18 +376,35 @@ class ColumnBlock {
   }
 }
 
+type NumericItems = Int32Array | Float32Array | Float64Array;
+
+/**
+ * Copies a numeric column. The SQL makes these columns non-NULL, so the vector's data is the
+ * values: one typed-array copy when the vector exposes it (as @duckdb/node-api's INTEGER, FLOAT
+ * and DOUBLE vectors do, in a field its types mark private), item by item otherwise.
+ */
 function copyColumn(vector: NumericVector, rows: number, out: Float64Array, offset: number): void {
+  const items = (vector as { items?: unknown }).items;
+  if (
+    (items instanceof Int32Array || items instanceof Float32Array || items instanceof Float64Array) &&
+    items.length >= rows
+  ) {
+    out.set((items as NumericItems).subarray(0, rows), offset);
+    return;
+  }
   for (let r = 0; r < rows; r++) out[offset + r] = vector.getItem(r) ?? Number.NaN;
 }
 
-/** Fills `row` from row `r` of the block (column layout: `playStreamSql`). */
-function readRow(block: ColumnBlock, r: number, row: PlayRow, profileDim: number): void {
+/**
+ * Fills `row` from row `r` of the block (column layout: `playStreamSql`) and its session-start
+ * bits (`SessionCutter.next`); `endRow` completes it once the next row is known.
+ */
+function readRow(block: ColumnBlock, r: number, starts: number, row: PlayRow, profileDim: number): void {
   const v = block.values;
   const s = block.stride; // [columns x stride], column-major
   const flags = v[COL.flags * s + r];
-  row.startsUser = (flags & 1) !== 0;
-  row.startsSession = (flags & 2) !== 0;
-  row.lastInSession = (flags & 4) !== 0;
+  row.startsUser = (starts & 1) !== 0;
+  row.startsSession = (starts & 2) !== 0;
   row.exitLogged = (flags & 16) !== 0;
   row.selected = (flags & 32) !== 0;
   row.timestampMs = v[COL.ts * s + r];
@@ -327,7 +414,7 @@ function readRow(block: ColumnBlock, r: number, row: PlayRow, profileDim: number
   for (let k = 0; k < PACKED_TASKS.length; k++) {
     row.outcomes[PACKED_TASKS[k]] = ((bits >>> (2 * k)) & 1) === 1 ? (bits >>> (2 * k + 1)) & 1 : Number.NaN;
   }
-  row.outcomes[EXIT] = (flags >>> 3) & 1;
+  row.outcomes[EXIT] = (flags >>> 3) & 1; // the logged value; endRow derives it when not logged
   row.outcomes[PLAY_TIME] = row.playTimeMs;
   if (row.selected) {
     for (let i = 0; i < ACTION_DIM; i++) {
@@ -343,4 +430,10 @@ function readRow(block: ColumnBlock, r: number, row: PlayRow, profileDim: number
     }
   }
   for (let k = 0; k < profileDim; k++) row.profile[k] = v[(COL.profile + k) * s + r];
+}
+
+/** Sets whether the play ends its session, and the exit outcome derived from it when not logged. */
+function endRow(row: PlayRow, last: boolean): void {
+  row.lastInSession = last;
+  if (!row.exitLogged) row.outcomes[EXIT] = last ? 1 : 0;
 }

@@ -57,6 +57,43 @@ describe("ReplayBuffer", () => {
     }
   });
 
+  it("equals a straightforward gather at the encoder's state size, s' anywhere", () => {
+    const n = 400;
+    const dim = 51;
+    const rng = new Rng(5);
+    const states = new Float32Array((n + 7) * dim);
+    rng.fillUniform(states);
+    const data: TransitionTable = {
+      ...table(n),
+      stateDim: dim,
+      states,
+      rewards: Float32Array.from({ length: n }, () => rng.uniform()),
+      stateIndex: Int32Array.from({ length: n }, () => rng.int(n + 7)),
+      nextIndex: Int32Array.from({ length: n }, () => rng.int(n + 7)),
+    };
+    const order = shuffledOrder(n);
+    for (const capacity of [100, "all"] as const) {
+      const buffer = new ReplayBuffer(data, order, { capacity, batchSize: 64, steps: 5, rng: new Rng(8) });
+      const reference = new Rng(8);
+      for (let draw = 0; draw < 7; draw++) {
+        const start = buffer.windowStart();
+        const b = buffer.next();
+        for (let i = 0; i < 64; i++) {
+          const t = order[start + reference.int(buffer.window)];
+          const row = (array: Float32Array, first: number, width: number) =>
+            Array.from(array.subarray(first * width, (first + 1) * width));
+          assert.deepEqual(row(b.states, i, dim), row(data.states, data.stateIndex[t], dim));
+          assert.deepEqual(row(b.nextStates, i, dim), row(data.states, data.nextIndex[t], dim));
+          assert.deepEqual(row(b.actions, i, 12), row(data.actions, t, 12));
+          assert.deepEqual(
+            [b.rewards[i], b.terminated[i], b.truncated[i]],
+            [data.rewards[t], data.terminated[t], data.truncated[t]],
+          );
+        }
+      }
+    }
+  });
+
   it("streams a split larger than its capacity through the FIFO window so every transition is seen", () => {
     const n = 1000;
     const order = shuffledOrder(n);

@@ -74,6 +74,11 @@ export class ReplayBuffer implements BatchSource {
   private readonly drawLimit: number;
   /** [M] transitions of the current draw. */
   private readonly drawn: Int32Array;
+  /** [M] first value of each drawn s row and s' row in `states` (Float64: exact past 2^31 values). */
+  private readonly fromRows: Float64Array;
+  private readonly nextRows: Float64Array;
+  /** Sum of the values read ahead of the copies (kept so the reads are not optimised away). */
+  private touched = 0;
 
   /** `order`: the split's transition indices in time order (e.g. `dataset.train`). */
   constructor(table: TransitionTable, order: Int32Array, options: ReplayBufferOptions) {
@@ -118,6 +123,8 @@ export class ReplayBuffer implements BatchSource {
     this.streamStep = Math.ceil((this.size - this.window) / Math.max(1, this.steps - 1));
     this.drawLimit = TWO_POW_32 - (TWO_POW_32 % this.window);
     this.drawn = new Int32Array(batchSize);
+    this.fromRows = new Float64Array(batchSize);
+    this.nextRows = new Float64Array(batchSize);
     const dim = this.stateDim;
     this.batch = {
       size: batchSize,
@@ -148,18 +155,35 @@ export class ReplayBuffer implements BatchSource {
       while (x >= drawLimit) x = rng.nextUint32();
       drawn[b] = order[start + (x % window)];
     }
-    // One field at a time, each row one memcpy: [nStates x dim] -> [M x dim].
-    for (let b = 0; b < m; b++) {
-      const from = stateIndex[drawn[b]] * dim;
-      batch.states.set(states.subarray(from, from + dim), b * dim);
-    }
-    for (let b = 0; b < m; b++) {
-      const from = nextIndex[drawn[b]] * dim;
-      batch.nextStates.set(states.subarray(from, from + dim), b * dim);
-    }
+    // Gather in passes, so the cache misses of the M random rows overlap instead of queueing
+    // behind each row's copy: (1) the rows of s and s', (2) a read of each cache line they span,
+    // (3) the copies, by plain loops (no subarray objects). [nStates x dim] -> [M x dim].
+    const { fromRows, nextRows } = this;
     for (let b = 0; b < m; b++) {
       const t = drawn[b];
-      batch.actions.set(actions.subarray(t * ACTION_DIM, (t + 1) * ACTION_DIM), b * ACTION_DIM); // [M x 12]
+      fromRows[b] = stateIndex[t] * dim;
+      nextRows[b] = nextIndex[t] * dim;
+    }
+    let touched = 0;
+    for (let b = 0; b < m; b++) {
+      const t = drawn[b];
+      for (let i = 0; i < dim; i += 16) touched += states[fromRows[b] + i] + states[nextRows[b] + i];
+      touched += actions[t * ACTION_DIM] + rewards[t] + terminated[t] + truncated[t];
+    }
+    this.touched = touched;
+    const outStates = batch.states;
+    const outNext = batch.nextStates;
+    const outActions = batch.actions;
+    for (let b = 0; b < m; b++) {
+      const t = drawn[b];
+      const to = b * dim;
+      const from = fromRows[b];
+      const fromNext = nextRows[b];
+      for (let i = 0; i < dim; i++) outStates[to + i] = states[from + i];
+      for (let i = 0; i < dim; i++) outNext[to + i] = states[fromNext + i];
+      const a = t * ACTION_DIM;
+      const ao = b * ACTION_DIM; // [M x 12]
+      for (let i = 0; i < ACTION_DIM; i++) outActions[ao + i] = actions[a + i];
       batch.rewards[b] = rewards[t];
       batch.terminated[b] = terminated[t];
       batch.truncated[b] = truncated[t];

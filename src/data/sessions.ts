@@ -2,8 +2,9 @@
  * Sessions and per-play rows (DESIGN.md "MDP"). `sql/session-bounds.sql` decides, in one pass
  * over each user's plays, where sessions start and end (the log's session_id, else an
  * inactivity gap) and derives the exit outcome; `sql/sessions.sql` numbers the sessions on top
- * of it. Dataset builds stream the bounds (one window pass, then JS counts positions); the
- * numbered form serves inspection and portable use on other engines. States come from the
+ * of it. Dataset builds apply the same rule to their sorted play stream in TypeScript
+ * (play-stream.ts `SessionCutter`, held to this SQL by play-stream.test.ts); the SQL serves
+ * inspection and portable use on other engines. States come from the
  * TypeScript state encoder streaming over these rows (no SQL twin).
  */
 import fs from "node:fs";

@@ -9,7 +9,7 @@ import { getNativeThreads, loadNativeKernels, nativeLoadError } from "./native-k
 import { referenceKernels } from "./reference-kernels.js";
 
 export interface BackendInfo {
-  /** The kernels' name: `reference`, `native-avx2` or `native-generic`. */
+  /** The kernels' name: `reference`, `native-avx512`, `native-avx2` or `native-generic`. */
   readonly name: string;
   /** Worker threads the kernels use (1 for the reference backend). */
   readonly threads: number;

@@ -29,6 +29,15 @@ export {
   temporaryPathFor,
   writeCheckpoint,
 } from "./checkpoint.js";
+export {
+  applyDropout,
+  Dropout,
+  DropoutMlp,
+  type DropoutMlpArgs,
+  dropoutBackward,
+  sampleDropoutMask,
+  sampleMoments,
+} from "./dropout.js";
 export { type GradCheckOptions, type GradCheckResult, gradCheck } from "./gradcheck.js";
 export type { Activation, Kernels, NumArray } from "./kernels.js";
 export { Linear, type LinearArgs, type ParamGradMode } from "./linear.js";
@@ -45,6 +54,12 @@ export {
 export { Mlp, type MlpArgs, type MlpBackwardOptions, type MlpConfig } from "./mlp.js";
 export { getNativeThreads, setNativeThreads } from "./native-kernels.js";
 export { referenceKernels } from "./reference-kernels.js";
+export {
+  clampLogStd,
+  tanhGaussianBackward,
+  tanhGaussianMode,
+  tanhGaussianSample,
+} from "./tanh-gaussian.js";
 export {
   allocate,
   assertLength,

@@ -15,7 +15,7 @@ export type NumArray = Float32Array | Float64Array;
 export type Activation = "identity" | "relu" | "tanh";
 
 export interface Kernels {
-  /** `reference`, `native-avx2` or `native-generic`. */
+  /** `reference`, `native-avx512`, `native-avx2` or `native-generic`. */
   readonly name: string;
   /** True when the kernels accept Float64Array (the reference backend only). */
   readonly supportsFloat64: boolean;

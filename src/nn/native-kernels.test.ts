@@ -112,7 +112,7 @@ const TRANSPOSES: readonly (readonly [boolean, boolean])[] = [
 ];
 
 test("native kernels report their instruction set", { skip }, () => {
-  assert.match(nk.name, /^native-(avx2|generic)$/);
+  assert.match(nk.name, /^native-(avx512|avx2|generic)$/);
   assert.equal(nk.supportsFloat64, false);
   assert.ok(getNativeThreads() >= 1);
 });
@@ -392,20 +392,21 @@ const out = cases.map((c) => {
 process.stdout.write(JSON.stringify({ name: k.name, out }));
 `;
 
-test("the portable micro-kernel agrees with the active one", { skip }, () => {
-  const rng = new Rng(11);
+/** The cases below computed by a child process on the micro-kernel MTF_NATIVE_ISA names. */
+function otherIsa(
+  isa: "generic" | "avx2",
+  cases: readonly {
+    kind: string;
+    transA: boolean;
+    transB: boolean;
+    m: number;
+    n: number;
+    k: number;
+    arrays: Float32Array[];
+  }[],
+): { name: string; out: Float32Array[] } {
   const encode = (a: Float32Array): string =>
     Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
-  const cases = [
-    ...TRANSPOSES.map(([transA, transB], i) => ({ kind: "gemm", transA, transB, m: 257, n: 75 + i, k: 750 })),
-    { kind: "gemm", transA: false, transB: false, m: 10, n: 256, k: 128 },
-    { kind: "gemm", transA: false, transB: false, m: 257, n: 1, k: 750 },
-    { kind: "gemm", transA: true, transB: false, m: 1, n: 300, k: 257 },
-    { kind: "linear", transA: false, transB: false, m: 256, n: 255, k: 140 },
-  ].map((c) => ({
-    ...c,
-    arrays: [normal(rng, c.m * c.k), normal(rng, c.k * c.n), normal(rng, c.n)],
-  }));
   const child = spawnSync(
     process.execPath,
     ["--import", import.meta.resolve("tsx"), "--input-type=module", "-e", CHILD],
@@ -413,7 +414,7 @@ test("the portable micro-kernel agrees with the active one", { skip }, () => {
       input: JSON.stringify(cases.map((c) => ({ ...c, arrays: c.arrays.map(encode) }))),
       env: {
         ...process.env,
-        MTF_NATIVE_ISA: "generic",
+        MTF_NATIVE_ISA: isa,
         MTF_BACKEND: "native",
         MTF_TEST_MODULE: new URL("./native-kernels.ts", import.meta.url).href,
       },
@@ -423,14 +424,57 @@ test("the portable micro-kernel agrees with the active one", { skip }, () => {
   );
   assert.equal(child.status, 0, `child failed: ${child.stderr}`);
   const result = JSON.parse(child.stdout) as { name: string; out: string[] };
-  assert.equal(result.name, "native-generic");
+  return {
+    name: result.name,
+    out: result.out.map((s) => new Float32Array(new Uint8Array(Buffer.from(s, "base64")).buffer)),
+  };
+}
+
+function isaCases(seed: number) {
+  const rng = new Rng(seed);
+  return [
+    ...TRANSPOSES.map(([transA, transB], i) => ({ kind: "gemm", transA, transB, m: 257, n: 75 + i, k: 750 })),
+    { kind: "gemm", transA: false, transB: false, m: 10, n: 256, k: 128 },
+    { kind: "gemm", transA: false, transB: true, m: 61, n: 100, k: 257 },
+    { kind: "gemm", transA: false, transB: false, m: 257, n: 1, k: 750 },
+    { kind: "gemm", transA: true, transB: false, m: 1, n: 300, k: 257 },
+    { kind: "linear", transA: false, transB: false, m: 256, n: 255, k: 140 },
+    { kind: "linear", transA: false, transB: false, m: 2560, n: 750, k: 152 },
+  ].map((c) => ({
+    ...c,
+    arrays: [normal(rng, c.m * c.k), normal(rng, c.k * c.n), normal(rng, c.n)],
+  }));
+}
+
+function activeResult(c: ReturnType<typeof isaCases>[number]): Float32Array {
+  const [a, b, bias] = c.arrays;
+  const mine = new Float32Array(c.m * c.n);
+  if (c.kind === "gemm") nk.gemm(c.transA, c.transB, c.m, c.n, c.k, 1, a, b, 0, mine);
+  else nk.linearForward(a, b, bias, mine, c.m, c.k, c.n, "relu");
+  return mine;
+}
+
+test("the portable micro-kernel agrees with the active one", { skip }, () => {
+  const cases = isaCases(11);
+  const generic = otherIsa("generic", cases);
+  assert.equal(generic.name, "native-generic");
   cases.forEach((c, i) => {
-    const [a, b, bias] = c.arrays;
-    const mine = new Float32Array(c.m * c.n);
-    if (c.kind === "gemm") nk.gemm(c.transA, c.transB, c.m, c.n, c.k, 1, a, b, 0, mine);
-    else nk.linearForward(a, b, bias, mine, c.m, c.k, c.n, "relu");
-    const theirs = new Float32Array(new Uint8Array(Buffer.from(result.out[i], "base64")).buffer);
-    assertClose(theirs, mine, `generic vs ${nk.name}: ${c.kind} ${c.m}x${c.n}x${c.k}`);
+    assertClose(generic.out[i], activeResult(c), `generic vs ${nk.name}: ${c.kind} ${c.m}x${c.n}x${c.k}`);
+  });
+});
+
+// The AVX-512 kernel runs the same FMA sequence per element as the AVX2 one, only wider.
+test("the AVX-512 micro-kernel is bit-identical to the AVX2 one", {
+  skip: skip || (nk.name !== "native-avx512" && "the CPU has no AVX-512F"),
+}, () => {
+  const cases = isaCases(12);
+  const avx2 = otherIsa("avx2", cases);
+  assert.equal(avx2.name, "native-avx2");
+  cases.forEach((c, i) => {
+    assert.ok(
+      sameBytes(avx2.out[i], activeResult(c)),
+      `avx2 vs avx512 differ: ${c.kind} ${c.m}x${c.n}x${c.k}`,
+    );
   });
 });
 

@@ -8,15 +8,19 @@
  *      last days, and match the test split's initial states to them (by their encoded state);
  *   3. for each policy: the TRUE value, E over the test split's session starts of the
  *      discounted session return, by Monte-Carlo rollouts from those snapshots (common random
- *      numbers across policies); and V̂ on the test split at α = 0 (FQE), the paper's α, and a
- *      larger α;
+ *      numbers across policies); and V̂ on the test split at every listed α (0 = FQE, the
+ *      paper's α, optionally more);
  *   4. Spearman rank correlation of V̂ with the truth, mean relative error, and the pairwise
- *      ordering of a group of near-tied policies.
+ *      ordering of a group of near-tied policies, per α.
  *
- * Policies: behaviour; uniformly random α; the two best of four hand-made fixed α ("good",
- * chosen by their true value); BCQ trained on the train split, and BCQ with a large ρ; a
- * deliberately bad (click-bait) α; and three interpolations between behaviour and the best
- * fixed α, whose true values lie close together (the near-tied group).
+ * Policies: the logging policy of D itself (the exploration mixture, as a Markov policy: the
+ * sanity check, V̂ ≈ truth at every α); behaviour; uniformly random α; the two best of four
+ * hand-made fixed α ("good", chosen by their true value); BCQ trained on the train split, and
+ * BCQ with a large ρ; a deliberately bad (click-bait) α; and a near-tied group: three of six
+ * interpolations between behaviour and the click-bait α, picked by their true values so that
+ * they lie within 10% of each other yet the truth still orders them (paired differences large
+ * against their standard errors).
+ * Per policy it also reports how far its actions lie from the logged ones (the support).
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -35,7 +39,8 @@ import { buildDataset, type Dataset, loadDataset } from "../data/dataset.js";
 import { LogStore, runStorePath } from "../data/log-store.js";
 import { ReplayBuffer } from "../data/replay-buffer.js";
 import { type OpeConfigInput, type OpeOptions, opeConfigSection } from "../ope/config.js";
-import { precomputeDecisions } from "../ope/decisions.js";
+import type { OpeData } from "../ope/data.js";
+import { type PolicyDecisions, precomputeDecisions } from "../ope/decisions.js";
 import { estimatePolicyValue } from "../ope/evaluate.js";
 import { opeDataFromTransitions } from "../ope/split-data.js";
 import { type SimConfigInput, type SimPreset, simPreset } from "../sim/config.js";
@@ -60,9 +65,12 @@ export interface OpeValidationOptions {
   /** Estimator settings (the `ope` section); α comes from `alphas`. */
   readonly ope: OpeConfigInput;
   readonly gamma: number;
-  /** α = 0 (FQE) is always fitted; these are the paper's and a larger one. */
+  /**
+   * The α fitted for every policy, each separately; must hold 0 (FQE) and `paperAlpha`
+   * (Conservative-OPE as the paper sets it); more values show how V̂ moves with α.
+   */
+  readonly alphas: readonly number[];
   readonly paperAlpha: number;
-  readonly largeAlpha: number;
   /** Monte-Carlo rollouts per session start and policy. */
   readonly rolloutRepeats: number;
   /** BCQ training steps (quick preset networks) and the large ρ. */
@@ -89,50 +97,63 @@ export const SMALL_VALIDATION: Omit<OpeValidationOptions, "workDir"> = {
     targetUpdateInterval: 25,
   },
   gamma: 0.95,
+  alphas: [0, 0.5e-3, 0.005],
   paperAlpha: 0.5e-3,
-  largeAlpha: 0.005,
   rolloutRepeats: 1,
   bcqSteps: 100,
   largeRho: 1,
 };
 
 /**
- * `npm run validate`: the paper's estimator (Appendix A defaults; 2 decisions per state for the
- * stochastic policies) on a larger world.
+ * `npm run validate`: every setting Appendix A gives (lr 1e-4, m = 512, n = 5,000, K = 5,000,
+ * γ = 0.95, α = 0.5e-3) plus FQE and a ten times larger α; Q_θ 128-128 (Appendix A gives no
+ * sizes; the CLI default 256-256 costs 3× more) and 2 decisions per state for the stochastic
+ * policies, on a world sized to finish in about 20 minutes on 2 shared cores (docs/ope.md).
  */
 export const FULL_VALIDATION: Omit<OpeValidationOptions, "workDir"> = {
   seed: 1,
   simPreset: "small",
-  users: 2000,
+  users: 1500,
   days: 10,
   captureDays: 3,
   testFraction: 0.1,
-  ope: { decisionSamples: 2 },
+  ope: { decisionSamples: 2, hiddenSizes: [128, 128] },
   gamma: 0.95,
+  alphas: [0, 0.5e-3, 0.005],
   paperAlpha: 0.5e-3,
-  largeAlpha: 0.005,
-  rolloutRepeats: 4,
-  bcqSteps: 3000,
+  rolloutRepeats: 3,
+  bcqSteps: 2000,
   largeRho: 1,
 };
 
+/** V̂ of one policy at one α. */
+export interface AlphaEstimate {
+  readonly alpha: number;
+  readonly value: number;
+  /** The session-bootstrap interval (sampling of sessions only, not the fitting of Q̂). */
+  readonly interval: readonly [number, number];
+}
+
 export interface PolicyValidation {
   readonly id: string;
-  /** Which role it plays: behaviour, random, good, bcq, bad, near-tied. */
+  /** Which role it plays: logging, behaviour, random, good, bcq, bcq large ρ, bad, near-tied. */
   readonly role: string;
   readonly stochastic: boolean;
   /** Monte-Carlo mean discounted session return from the test split's session starts. */
   readonly trueValue: number;
   /** Its standard error over sessions. */
   readonly trueStdError: number;
-  readonly fqe: number;
-  readonly conservative: number;
-  /** The session-bootstrap interval of the paper-α estimate. */
-  readonly conservativeInterval: readonly [number, number];
-  readonly largeAlpha: number;
+  /** V̂ per α, in the order of `OpeValidationOptions.alphas`. */
+  readonly estimates: readonly AlphaEstimate[];
+  /**
+   * RMS over D's transitions and the 12 weights of π_e(s) − a (a the logged action at s), in
+   * normalised action units: how far the policy strays from the data.
+   */
+  readonly distanceFromLogged: number;
 }
 
 export interface ValidationSummary {
+  readonly alpha: number;
   readonly spearman: number;
   readonly meanRelativeError: number;
   /** Share of pairs of the near-tied group ordered as the truth orders them. */
@@ -160,14 +181,29 @@ export interface OpeValidationReport {
    * sessions as logged: the dataset's Eq. 2 rewards and the simulator's agree (≈ 0).
    */
   readonly loggedReturnError: number;
+  /**
+   * Mean (± s.e.) of the test sessions' discounted returns as logged: a one-sample Monte-Carlo
+   * value of the logging policy from the same starts (with the users' real group assignment).
+   */
+  readonly loggedReturn: { readonly mean: number; readonly stdError: number };
   /** (max − min) / min of the near-tied group's true values. */
   readonly nearTiedSpread: number;
   readonly nearTiedPairs: readonly NearTiedPair[];
-  readonly fqe: ValidationSummary;
-  readonly conservative: ValidationSummary;
-  readonly largeAlpha: ValidationSummary;
+  /** One per α, in the order of `alphas`. */
+  readonly summaries: readonly ValidationSummary[];
+  readonly alphas: readonly number[];
   readonly paperAlpha: number;
-  readonly largeAlphaValue: number;
+  /** Sizes the run used (stated with the table). */
+  readonly sizes: {
+    readonly users: number;
+    readonly days: number;
+    readonly rolloutRepeats: number;
+    readonly iterations: number;
+    readonly batchSize: number;
+    readonly hiddenSizes: readonly number[];
+    readonly decisionSamples: number;
+    readonly bcqSteps: number;
+  };
 }
 
 /** Draws every fusion weight uniformly from the normalised box [-1, 1]^12, per request. */
@@ -178,6 +214,32 @@ class UniformRandomPolicy implements Policy {
 
   act(_states: Float32Array, rows: number, out: Float32Array, rng: Rng): void {
     for (let i = 0; i < rows * N_TASKS; i++) out[i] = 2 * rng.uniform() - 1;
+  }
+}
+
+/**
+ * The logging policy of D as a Markov policy: each decision comes from one of the exploration
+ * groups, drawn with the layer's shares (equal for `mixed` at share 1). In the logs a user keeps
+ * one group; the state does not name it, so given the state the action distribution is the same.
+ */
+class LoggingMixturePolicy implements Policy {
+  readonly id = "logging-mixture";
+  readonly stochastic = true;
+  constructor(
+    readonly stateDim: number,
+    private readonly groups: readonly Policy[],
+  ) {}
+
+  act(states: Float32Array, rows: number, out: Float32Array, rng: Rng): void {
+    for (let r = 0; r < rows; r++) {
+      const group = this.groups[rng.int(this.groups.length)];
+      group.act(
+        states.subarray(r * this.stateDim, (r + 1) * this.stateDim),
+        1,
+        out.subarray(r * N_TASKS, (r + 1) * N_TASKS),
+        rng,
+      );
+    }
   }
 }
 
@@ -192,11 +254,71 @@ const CANDIDATE_ALPHAS: Readonly<Record<string, readonly number[]>> = {
 /** Click-bait: all weight on clicks, no penalty on skips, hates or exits. */
 const BAD_ALPHA = [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
-/** Where between behaviour (0) and the best fixed α (1) the near-tied policies sit. */
-const NEAR_TIED_STEPS = [0.15, 0.3, 0.45];
+/** Where between behaviour (0) and the click-bait α (1) the candidates for the near-tied group sit. */
+const NEAR_TIED_LADDER = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3];
+
+/** The near-tied group's true values lie within this share of each other (the issue: 10%). */
+const NEAR_TIED_SPREAD = 0.1;
+
+export interface RankedTruth {
+  readonly policy: Policy;
+  readonly truth: Truth;
+}
+
+/** (max − min) / |min| of the true values. */
+function relativeSpread(group: readonly RankedTruth[]): number {
+  const values = group.map((g) => g.truth.value);
+  return (Math.max(...values) - Math.min(...values)) / Math.abs(Math.min(...values));
+}
+
+/** Neighbours by true value (highest first), with the paired difference of their session values. */
+function neighbourPairs(group: readonly RankedTruth[]): NearTiedPair[] {
+  const sorted = [...group].sort((a, b) => b.truth.value - a.truth.value);
+  return sorted.slice(1).map((lower, i) => {
+    const higher = sorted[i];
+    const paired = meanAndStdError(higher.truth.perSession.map((v, s) => v - lower.truth.perSession[s]));
+    return {
+      higher: higher.policy.id,
+      lower: lower.policy.id,
+      difference: paired.mean,
+      stdError: paired.stdError,
+    };
+  });
+}
+
+/**
+ * The near-tied group: of all triples of `ladder` whose true values lie within
+ * NEAR_TIED_SPREAD, the one whose neighbours the truth separates best (largest smallest
+ * difference / standard error); when no triple is that close, the closest triple (the
+ * validation then reports the spread and fails).
+ */
+export function pickNearTied(ladder: readonly RankedTruth[]): RankedTruth[] {
+  let best: RankedTruth[] = [];
+  let bestScore = Number.NEGATIVE_INFINITY;
+  let closest: RankedTruth[] = [];
+  for (let i = 0; i < ladder.length; i++) {
+    for (let j = i + 1; j < ladder.length; j++) {
+      for (let k = j + 1; k < ladder.length; k++) {
+        const group = [ladder[i], ladder[j], ladder[k]];
+        const spread = relativeSpread(group);
+        if (closest.length === 0 || spread < relativeSpread(closest)) closest = group;
+        if (spread >= NEAR_TIED_SPREAD) continue;
+        const score = Math.min(...neighbourPairs(group).map((p) => p.difference / p.stdError));
+        if (score > bestScore) {
+          bestScore = score;
+          best = group;
+        }
+      }
+    }
+  }
+  return best.length > 0 ? best : closest;
+}
 
 interface LoggedRun {
   readonly dataset: Dataset;
+  /** The logging policy (the exploration groups mixed per decision). */
+  readonly logging: Policy;
+  readonly loggedReturn: { readonly mean: number; readonly stdError: number };
   /** Session starts matched to the test split's initial states, in the order of D's initial states. */
   readonly starts: readonly { readonly snapshot: SessionSnapshot; readonly history: UserHistory }[];
   /** See `OpeValidationReport.loggedReturnError`. */
@@ -229,10 +351,13 @@ async function logExploration(world: SimWorld, options: OpeValidationOptions): P
   const behaviour = behaviourPolicy(SIM_STATE_DIM);
   const baseline = behaviour.action;
   const layer = new ExplorationLayer(explorationConfigSection.parse({ share: 1 }), behaviour, baseline);
+  const groups = new Map<string, Policy>();
   const users = ids.map((id) => {
     const a = layer.assign(id);
+    groups.set(a.group, a.policy);
     return { id, assignment: { policy: a.policy, group: a.group, noiseScale: a.noiseScale, arm: null } };
   });
+  const logging = new LoggingMixturePolicy(SIM_STATE_DIM, [...groups.values()]);
   const population = generatePopulation(world.config, world.seed, ids);
   const profiles = new Map(ids.map((id, u) => [id, userProfile(population, u)]));
 
@@ -300,11 +425,14 @@ async function logExploration(world: SimWorld, options: OpeValidationOptions): P
       return Math.abs(dataReturns[i] - simulated) / Math.max(1, Math.abs(simulated));
     }),
   );
-  log(`dataset: ${starts.length} test sessions, ${dataset.test.length} test transitions`);
-  return { dataset, starts, loggedReturnError };
+  const loggedReturn = meanAndStdError(dataReturns);
+  log(
+    `dataset: ${starts.length} test sessions, ${dataset.test.length} test transitions; logged return ${loggedReturn.mean.toFixed(4)} ± ${loggedReturn.stdError.toFixed(4)} (groups: ${[...groups.keys()].join(", ")})`,
+  );
+  return { dataset, logging, loggedReturn, starts, loggedReturnError };
 }
 
-interface Truth {
+export interface Truth {
   readonly value: number;
   readonly stdError: number;
   /** [sessions] mean return over the rollouts of each session start. */
@@ -384,28 +512,56 @@ function interpolated(id: string, a: Float32Array, b: Float32Array, t: number): 
   return fixedPolicy(id, Array.from(alpha));
 }
 
-function summarise(
-  policies: readonly PolicyValidation[],
-  pick: (p: PolicyValidation) => number,
-): ValidationSummary {
+/** RMS of π_e(s) − a over D's transitions (a logged at s) and the action's weights, decision-weighted. */
+function distanceFromLogged(data: OpeData, decisions: PolicyDecisions): number {
+  const { actionDim } = data;
+  const k = decisions.samples;
+  const size = data.rewards.length;
+  let sum = 0;
+  for (let t = 0; t < size; t++) {
+    const s = data.stateIndex[t];
+    for (let j = 0; j < k; j++) {
+      const w = decisions.weights[s * k + j];
+      for (let c = 0; c < actionDim; c++) {
+        const d = decisions.actions[(s * k + j) * actionDim + c] - data.actions[t * actionDim + c];
+        sum += w * d * d;
+      }
+    }
+  }
+  return Math.sqrt(sum / (size * actionDim));
+}
+
+function summarise(policies: readonly PolicyValidation[], a: number, alpha: number): ValidationSummary {
   const truths = policies.map((p) => p.trueValue);
-  const estimates = policies.map(pick);
+  const estimates = policies.map((p) => p.estimates[a].value);
   const near = policies.filter((p) => p.role === "near-tied");
   return {
+    alpha,
     spearman: spearman(estimates, truths),
     meanRelativeError: meanRelativeError(estimates, truths),
     nearTiedOrder: pairwiseOrderAgreement(
-      near.map(pick),
+      near.map((p) => p.estimates[a].value),
       near.map((p) => p.trueValue),
     ),
   };
 }
 
+function checkAlphas(options: OpeValidationOptions): void {
+  const { alphas, paperAlpha } = options;
+  if (!alphas.includes(0) || !alphas.includes(paperAlpha) || alphas.some((a) => !(a >= 0))) {
+    throw new MtfError(
+      "INVALID_ARGUMENT",
+      `the validation fits FQE and the paper's Conservative-OPE: alphas must hold 0 and ${paperAlpha} (all >= 0), got [${alphas.join(", ")}]`,
+    );
+  }
+}
+
 /** Runs the whole validation (see the file header). */
 export async function runOpeValidation(options: OpeValidationOptions): Promise<OpeValidationReport> {
+  checkAlphas(options);
   const log = options.log ?? (() => {});
   const world = createWorld(simPreset(options.simPreset, options.sim), options.seed);
-  const { dataset, starts, loggedReturnError } = await logExploration(world, options);
+  const { dataset, logging, loggedReturn, starts, loggedReturnError } = await logExploration(world, options);
   const data = opeDataFromTransitions(dataset, dataset.test);
   const opeOptions: OpeOptions = { ...opeConfigSection.parse(options.ope), gamma: options.gamma };
   const truths = new Map<Policy, Truth>();
@@ -422,39 +578,47 @@ export async function runOpeValidation(options: OpeValidationOptions): Promise<O
   const behaviour = behaviourPolicy(SIM_STATE_DIM);
   const candidates = Object.entries(CANDIDATE_ALPHAS).map(([id, alpha]) => fixedPolicy(id, alpha));
   const [best, second] = [...candidates].sort((a, b) => truthOf(b).value - truthOf(a).value);
-  const roles: [Policy, string][] = [
+  const bad = fixedPolicy("fixed-click-bait", BAD_ALPHA);
+  const ladder = NEAR_TIED_LADDER.map((t) => {
+    const policy = interpolated(`behaviour-to-click-bait-${t}`, behaviour.action, bad.action, t);
+    return { policy, truth: truthOf(policy) };
+  });
+  const nearTied = pickNearTied(ladder);
+  const nearTiedPairs = neighbourPairs(nearTied);
+  log(
+    `near-tied group: ${nearTied.map((g) => g.policy.id).join(", ")}; spread ${(100 * relativeSpread(nearTied)).toFixed(1)}%; ${nearTiedPairs.map((p) => `${p.higher} − ${p.lower} = ${p.difference.toFixed(4)} ± ${p.stdError.toFixed(4)}`).join("; ")}`,
+  );
+  // The logging policy and behaviour first: the sanity check (V̂ ≈ truth) shows in the log early.
+  const roles: [Policy | (() => Policy), string][] = [
+    [logging, "logging"],
     [behaviour, "behaviour"],
+    ...nearTied.map((g): [Policy, string] => [g.policy, "near-tied"]),
+    [() => trainBcq(dataset, "bcq", 0.15, options), "bcq"],
+    [() => trainBcq(dataset, `bcq-rho-${options.largeRho}`, options.largeRho, options), "bcq large ρ"],
     [new UniformRandomPolicy(SIM_STATE_DIM), "random"],
     [best, "good"],
     [second, "good"],
-    [trainBcq(dataset, "bcq", 0.15, options), "bcq"],
-    [trainBcq(dataset, `bcq-rho-${options.largeRho}`, options.largeRho, options), "bcq large ρ"],
-    [fixedPolicy("fixed-click-bait", BAD_ALPHA), "bad"],
-    ...NEAR_TIED_STEPS.map((t): [Policy, string] => [
-      interpolated(`behaviour-to-${best.id}-${t}`, behaviour.action, best.action, t),
-      "near-tied",
-    ]),
+    [bad, "bad"],
   ];
 
-  const alphas = [0, options.paperAlpha, options.largeAlpha];
   const policies: PolicyValidation[] = [];
-  const nearTied: { readonly id: string; readonly truth: Truth }[] = [];
-  for (const [policy, role] of roles) {
+  for (const [make, role] of roles) {
+    const policy = typeof make === "function" ? make() : make;
     const truth = truthOf(policy);
-    if (role === "near-tied") nearTied.push({ id: policy.id, truth });
     const decisions = precomputeDecisions(
       policy,
       data,
       opeOptions.decisionSamples,
       new Rng(deriveSeed(options.seed, policy.id)),
     );
-    const [fqe, conservative, large] = await estimatePolicyValue(data, decisions, opeOptions, {
-      alphas,
+    const fits = await estimatePolicyValue(data, decisions, opeOptions, {
+      alphas: options.alphas,
       seeds: 1,
       seed: options.seed,
     });
+    const distance = distanceFromLogged(data, decisions);
     log(
-      `V̂ ${policy.id}: FQE ${fqe.value.toFixed(4)}, α ${options.paperAlpha} ${conservative.value.toFixed(4)}, α ${options.largeAlpha} ${large.value.toFixed(4)}; truth ${truth.value.toFixed(4)}`,
+      `V̂ ${policy.id}: ${fits.map((f) => `α ${f.alpha} ${f.value.toFixed(4)}`).join(", ")}; truth ${truth.value.toFixed(4)} ± ${truth.stdError.toFixed(4)}; distance from logged actions ${distance.toFixed(3)}`,
     );
     policies.push({
       id: policy.id,
@@ -462,32 +626,36 @@ export async function runOpeValidation(options: OpeValidationOptions): Promise<O
       stochastic: policy.stochastic,
       trueValue: truth.value,
       trueStdError: truth.stdError,
-      fqe: fqe.value,
-      conservative: conservative.value,
-      conservativeInterval: [conservative.interval.low, conservative.interval.high],
-      largeAlpha: large.value,
+      estimates: fits.map((f) => ({
+        alpha: f.alpha,
+        value: f.value,
+        interval: [f.interval.low, f.interval.high],
+      })),
+      distanceFromLogged: distance,
     });
   }
-  const nearTruths = nearTied.map((p) => p.truth.value);
-  nearTied.sort((a, b) => b.truth.value - a.truth.value);
-  const nearTiedPairs = nearTied.slice(1).map((lower, i) => {
-    const higher = nearTied[i];
-    const paired = meanAndStdError(higher.truth.perSession.map((v, s) => v - lower.truth.perSession[s]));
-    return { higher: higher.id, lower: lower.id, difference: paired.mean, stdError: paired.stdError };
-  });
   return {
     simConfigHash: world.configHash,
     policies,
     testSessions: starts.length,
     testTransitions: dataset.test.length,
     loggedReturnError,
-    nearTiedSpread: (Math.max(...nearTruths) - Math.min(...nearTruths)) / Math.abs(Math.min(...nearTruths)),
+    loggedReturn,
+    nearTiedSpread: relativeSpread(nearTied),
     nearTiedPairs,
-    fqe: summarise(policies, (p) => p.fqe),
-    conservative: summarise(policies, (p) => p.conservative),
-    largeAlpha: summarise(policies, (p) => p.largeAlpha),
+    summaries: options.alphas.map((alpha, a) => summarise(policies, a, alpha)),
+    alphas: options.alphas,
     paperAlpha: options.paperAlpha,
-    largeAlphaValue: options.largeAlpha,
+    sizes: {
+      users: options.users,
+      days: options.days,
+      rolloutRepeats: options.rolloutRepeats,
+      iterations: opeOptions.iterations,
+      batchSize: opeOptions.batchSize,
+      hiddenSizes: opeOptions.hiddenSizes,
+      decisionSamples: opeOptions.decisionSamples,
+      bcqSteps: options.bcqSteps,
+    },
   };
 }
 
@@ -495,30 +663,39 @@ function fmt(value: number): string {
   return value.toFixed(3);
 }
 
+function alphaName(alpha: number, paperAlpha: number): string {
+  if (alpha === 0) return "FQE (α = 0)";
+  return alpha === paperAlpha ? `Conservative-OPE (paper α = ${alpha})` : `α = ${alpha}`;
+}
+
 /** The report as a markdown table plus the summary lines (docs/ope.md). */
 export function validationTable(report: OpeValidationReport): string {
+  const { alphas, paperAlpha } = report;
   const header = [
-    `| policy | role | true V (± s.e.) | FQE (α = 0) | α = ${report.paperAlpha} [95% sessions] | α = ${report.largeAlphaValue} |`,
-    "|---|---|---|---|---|---|",
+    `| policy | role | distance from logged a | true V ± s.e. | ${alphas.map((a) => `V̂ ${a === 0 ? "FQE" : `α = ${a}`} [95% sessions]`).join(" | ")} | ${alphas.map((a) => `rel. error ${a === 0 ? "FQE" : `α = ${a}`}`).join(" | ")} |`,
+    `|---|---|---|---|${alphas.map(() => "---|").join("")}${alphas.map(() => "---|").join("")}`,
   ];
   const rows = [...report.policies]
     .sort((a, b) => b.trueValue - a.trueValue)
-    .map(
-      (p) =>
-        `| ${p.id} | ${p.role} | ${fmt(p.trueValue)} ± ${fmt(p.trueStdError)} | ${fmt(p.fqe)} | ${fmt(p.conservative)} [${fmt(p.conservativeInterval[0])}, ${fmt(p.conservativeInterval[1])}] | ${fmt(p.largeAlpha)} |`,
-    );
-  const summary = (name: string, s: ValidationSummary) =>
-    `| ${name} | ${s.spearman.toFixed(3)} | ${(100 * s.meanRelativeError).toFixed(1)}% | ${(100 * s.nearTiedOrder).toFixed(0)}% |`;
+    .map((p) => {
+      const values = p.estimates.map((e) => `${fmt(e.value)} [${fmt(e.interval[0])}, ${fmt(e.interval[1])}]`);
+      const errors = p.estimates.map(
+        (e) =>
+          `${e.value >= p.trueValue ? "+" : "−"}${(100 * Math.abs((e.value - p.trueValue) / p.trueValue)).toFixed(1)}%`,
+      );
+      return `| ${p.id} | ${p.role} | ${fmt(p.distanceFromLogged)} | ${fmt(p.trueValue)} ± ${fmt(p.trueStdError)} | ${values.join(" | ")} | ${errors.join(" | ")} |`;
+    });
+  const summary = (s: ValidationSummary) =>
+    `| ${alphaName(s.alpha, paperAlpha)} | ${s.spearman.toFixed(3)} | ${(100 * s.meanRelativeError).toFixed(1)}% | ${(100 * s.nearTiedOrder).toFixed(0)}% |`;
+  const z = report.sizes;
   return [
     ...header,
     ...rows,
     "",
-    `Simulator ${report.simConfigHash}; ${report.testSessions} test sessions, ${report.testTransitions} test transitions; logged returns: data vs simulator within ${report.loggedReturnError.toExponential(1)}; near-tied group: true values within ${(100 * report.nearTiedSpread).toFixed(1)}% of each other (${report.nearTiedPairs.map((p) => `${p.higher} − ${p.lower} = ${fmt(p.difference)} ± ${fmt(p.stdError)}`).join("; ")}).`,
+    `Simulator ${report.simConfigHash}; ${z.users} users × ${z.days} days; ${report.testSessions} test sessions, ${report.testTransitions} test transitions; truth: ${z.rolloutRepeats} rollouts per session start; V̂: K = ${z.iterations}, m = ${z.batchSize}, Q ${z.hiddenSizes.join("-")}, ${z.decisionSamples} decisions per state (stochastic π_e); BCQ ${z.bcqSteps} steps. Logged returns: data vs simulator within ${report.loggedReturnError.toExponential(1)}; mean logged return (the logging policy, one sample per start) ${fmt(report.loggedReturn.mean)} ± ${fmt(report.loggedReturn.stdError)}. Near-tied group: true values within ${(100 * report.nearTiedSpread).toFixed(1)}% of each other (${report.nearTiedPairs.map((p) => `${p.higher} − ${p.lower} = ${fmt(p.difference)} ± ${fmt(p.stdError)}`).join("; ")}).`,
     "",
     "| estimator | Spearman ρ | mean relative error | near-tied pairs ordered right |",
     "|---|---|---|---|",
-    summary("FQE (α = 0)", report.fqe),
-    summary(`Conservative-OPE (α = ${report.paperAlpha})`, report.conservative),
-    summary(`Conservative-OPE (α = ${report.largeAlphaValue})`, report.largeAlpha),
+    ...report.summaries.map(summary),
   ].join("\n");
 }

@@ -1,10 +1,11 @@
 /**
  * The OPE-vs-truth validation, full (`npm run validate`; docs/ope.md has its table): the
- * paper's estimator (Appendix A) against Monte-Carlo truth in the simulator, ten policies.
+ * paper's estimator (Appendix A) against Monte-Carlo truth in the simulator, eleven policies.
  * Prints the table; with OPE_VALIDATION_OUT=<dir> keeps the dataset, report.json and table.md
- * there. Takes about an hour on 2 cores.
+ * there. Took 19 minutes on the shared 2-core machine.
  *
- * Asserted: the machinery (matched starts, agreeing rewards, a near-tied group within 10%) and
+ * Asserted: the machinery (matched starts, agreeing rewards, a near-tied group within 10% that
+ * the truth orders: neighbours more than 2 standard errors apart) and
  * the issue's targets for the paper's α — Spearman ρ ≥ 0.9 over the policies and the near-tied
  * group in the right order. A miss fails the run: it is the finding, reported in docs/ope.md.
  */
@@ -41,9 +42,14 @@ test("Conservative-OPE and FQE against the simulator's Monte-Carlo truth (full)"
     report.nearTiedSpread < 0.1,
     `near-tied truths ${(100 * report.nearTiedSpread).toFixed(1)}% apart`,
   );
-  assert.ok(
-    report.conservative.spearman >= 0.9,
-    `Spearman ρ ${report.conservative.spearman.toFixed(3)} < 0.9`,
-  );
-  assert.equal(report.conservative.nearTiedOrder, 1, "the near-tied group is misordered");
+  for (const pair of report.nearTiedPairs) {
+    assert.ok(
+      pair.difference > 2 * pair.stdError,
+      `the truth does not order ${pair.higher} above ${pair.lower}: ${pair.difference} ± ${pair.stdError}`,
+    );
+  }
+  const paper = report.summaries.find((s) => s.alpha === report.paperAlpha);
+  assert.ok(paper !== undefined);
+  assert.ok(paper.spearman >= 0.9, `Spearman ρ ${paper.spearman.toFixed(3)} < 0.9`);
+  assert.equal(paper.nearTiedOrder, 1, "the near-tied group is misordered");
 });

@@ -171,6 +171,19 @@ export class FeedbackLog {
     }
   }
 
+  /**
+   * Closes the open segment once the local day it belongs to is over, so the day is ready to load
+   * (`mtf retrain`) without waiting for the next write. Returns whether it closed one.
+   */
+  async closeIfDayChanged(): Promise<boolean> {
+    while (this.flushing !== null) await this.flushing;
+    const segment = this.segment;
+    if (this.closed || segment === null) return false;
+    if (segment.day === localDay(this.now(), this.options.utcOffsetMinutes)) return false;
+    await this.closeSegment();
+    return true;
+  }
+
   /** Writes what is queued, closes the open segment and releases the folder. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -40,6 +40,7 @@ export interface RunningServer {
 }
 
 const DAY_MS = 86_400_000;
+const DAY_CHECK_MS = 60_000;
 
 export async function startServer(
   config: ServeRootConfig,
@@ -127,6 +128,9 @@ export async function startServer(
       { url, stateStore: store.kind, registry: serve.registryDir, feedback: serve.feedbackDir },
       "serving",
     );
+    // A day's segment closes at the day change even without traffic, ready for the daily retrain.
+    const dayTimer = setInterval(() => void log.closeIfDayChanged().catch(() => {}), DAY_CHECK_MS);
+    dayTimer.unref();
     let closing: Promise<void> | null = null;
     return {
       app,
@@ -137,6 +141,7 @@ export async function startServer(
       store,
       close: () => {
         closing ??= (async () => {
+          clearInterval(dayTimer);
           await app.close();
           await models.stop();
           await log.close();

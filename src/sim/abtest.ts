@@ -51,12 +51,13 @@ export interface ArmResult {
   readonly metrics: GroupMetrics;
 }
 
+/** Relative changes vs control; null where the metric is 0 in an arm (e.g. return rate over one day). */
 export interface ArmComparison {
   readonly arm: string;
-  readonly adTime: Comparison;
-  readonly upiRate: Comparison;
-  readonly playsPerUserDay: Comparison;
-  readonly returnRate: Comparison;
+  readonly adTime: Comparison | null;
+  readonly upiRate: Comparison | null;
+  readonly playsPerUserDay: Comparison | null;
+  readonly returnRate: Comparison | null;
 }
 
 export interface AbTestResult {
@@ -75,6 +76,12 @@ const TWO_POW_32 = 4294967296;
 /** The arm (index) of a user under an experiment salt: a stable hash, uniform over arms. */
 export function armOf(salt: string, userId: string, arms: number): number {
   return Math.min(arms - 1, Math.floor((deriveSeed(hashString32(salt), userId) / TWO_POW_32) * arms));
+}
+
+function total(values: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i];
+  return s;
 }
 
 function playsSamples(users: readonly UserOutcome[], days: number): RatioSamples {
@@ -120,10 +127,12 @@ export function runAbTest(world: SimWorld, arms: readonly AbArm[], options: AbTe
   const byArm = arms.map((arm) => outcomes.filter((o) => o.arm === arm.name));
   const days = options.days;
   const rng = new Rng(deriveSeed(options.seed, "abtest-bootstrap"));
-  const compare = (t: RatioSamples, c: RatioSamples) =>
-    method === "delta"
+  const compare = (t: RatioSamples, c: RatioSamples): Comparison | null => {
+    if (!(total(t.numerator) > 0 && total(c.numerator) > 0)) return null;
+    return method === "delta"
       ? deltaComparison(t, c, paired)
       : bootstrapComparison(t, c, paired, rng, options.bootstrapReplicates);
+  };
   const control = byArm[0];
   const comparisons = byArm.slice(1).map(
     (group, k): ArmComparison => ({
@@ -175,10 +184,11 @@ export function formatAbTest(result: AbTestResult): string {
       "plays/user/day": c.playsPerUserDay,
       "return rate": c.returnRate,
     })) {
-      lines.push(
-        `  ${c.arm} vs ${result.arms[0].name}: ${name.padEnd(14)} ${pct(cmp.relativeChange).padStart(8)}` +
-          `  95% [${pct(cmp.low)}, ${pct(cmp.high)}]  p ${cmp.pValue.toFixed(4)}`,
-      );
+      const figures =
+        cmp === null
+          ? "       —  (0 in an arm)"
+          : `${pct(cmp.relativeChange).padStart(8)}  95% [${pct(cmp.low)}, ${pct(cmp.high)}]  p ${cmp.pValue.toFixed(4)}`;
+      lines.push(`  ${c.arm} vs ${result.arms[0].name}: ${name.padEnd(14)} ${figures}`);
     }
   }
   return lines.join("\n");

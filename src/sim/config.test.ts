@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import type { z } from "zod";
 import { isMtfError } from "../core/errors.js";
@@ -48,6 +49,20 @@ describe("sim config", () => {
     for (const [path, schema] of all) {
       const doc = (schema as unknown as { description?: string }).description;
       assert.ok(doc !== undefined && doc.length > 10, `${path} has no description`);
+    }
+  });
+
+  it("lists every parameter in docs/simulator.md (per-task maps as one row)", () => {
+    const docs = readFileSync(new URL("../../docs/simulator.md", import.meta.url), "utf8");
+    const all: [string, z.core.$ZodType][] = [];
+    leaves(simConfigSchema, "", all);
+    for (const [path] of all) {
+      const parent = path.slice(0, path.lastIndexOf("."));
+      const perTask = parent.endsWith(".noiseSd") || parent.endsWith(".bias");
+      assert.ok(
+        docs.includes(`\`sim.${perTask ? parent : path}\``),
+        `docs/simulator.md does not list sim.${path}`,
+      );
     }
   });
 

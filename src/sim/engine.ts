@@ -11,7 +11,13 @@
  * Every random draw comes from the user's own streams (user-state.ts), so results do not depend
  * on chunking or on which other users run, and a user cloned into two arms sees the same draws.
  */
-import { type AlphaBounds, actionToAlpha, DEFAULT_ALPHA_BOUNDS, DEFAULT_BETA } from "../core/action.js";
+import {
+  type AlphaBounds,
+  actionToAlpha,
+  alphaToAction,
+  DEFAULT_ALPHA_BOUNDS,
+  DEFAULT_BETA,
+} from "../core/action.js";
 import { MtfError } from "../core/errors.js";
 import type { PlayEvent } from "../core/events.js";
 import { fusionScores } from "../core/fusion.js";
@@ -92,8 +98,35 @@ export interface RunUser {
   readonly assignment: Assignment;
 }
 
+/** A ranked request handed to an external ranker (`SimulatorOptions.ranker`). */
+export interface RankerRequest {
+  readonly userId: string;
+  readonly sessionId: string;
+  /** `${sessionId}:${position}`: also the id of the play's event. */
+  readonly requestId: string;
+  readonly day: number;
+  readonly timestampMs: number;
+  /** Video indices [count] and their MTL scores [count x 12], task order; valid during the call only. */
+  readonly candidates: Int32Array;
+  readonly scores: Float32Array;
+  readonly count: number;
+}
+
+/** The external ranker's choice: the candidate row played and the α it ranked with. */
+export interface RankerDecision {
+  readonly row: number;
+  readonly alpha: ArrayLike<number>;
+}
+
 export interface SimulatorOptions {
   readonly exposure?: Exposure;
+  /**
+   * Ranks in place of the policy's Eq. 1 (the closed-loop client of a serving API,
+   * src/pipeline/closed-loop.ts); the policy's action is computed and then replaced by the α used.
+   */
+  readonly ranker?: (request: RankerRequest) => RankerDecision;
+  /** Called with each play's event as soon as it is sampled. */
+  readonly onPlay?: (event: PlayEvent) => void;
   readonly fusion?: FusionParams;
   readonly reward?: RewardSpec;
   /** Ends every session after this many plays (calibration runs keep sessions short). */
@@ -410,8 +443,25 @@ export class Simulator {
       );
       candidateTruth(world.response, s.response, patienceState, this.candidates, C, this.truth);
       predictScores(world.mtl, this.truth, this.candidates, C, s.key, s.daySalt, this.scores);
-      fusionScores(this.scores, C, this.alpha, this.fusion.beta, this.fused);
-      row = argmax(this.fused, C);
+      if (this.options.ranker === undefined) {
+        fusionScores(this.scores, C, this.alpha, this.fusion.beta, this.fused);
+        row = argmax(this.fused, C);
+      } else {
+        const sessionId = s.sessionId();
+        const decision = this.options.ranker({
+          userId: s.id,
+          sessionId,
+          requestId: `${sessionId}:${s.position}`,
+          day: s.day,
+          timestampMs: s.nowMs,
+          candidates: this.candidates,
+          scores: this.scores,
+          count: C,
+        });
+        row = decision.row;
+        this.alpha.set(decision.alpha);
+        alphaToAction(this.alpha, this.fusion.bounds, action);
+      }
     }
     const v = this.candidates[row];
     for (let k = 0; k < DRAWS_PER_PLAY; k++) this.draws[k] = s.outcomeRng.uniform();
@@ -431,6 +481,7 @@ export class Simulator {
     recordPlay(s.history, recorded);
     if (this.options.onEvents !== undefined)
       s.pendingEvents.push(this.event(s, v, row, action, playTimeMs, durationMs));
+    this.options.onPlay?.(this.event(s, v, row, action, playTimeMs, durationMs));
     if (this.options.reward !== undefined) {
       const fb = this.feedback;
       fb.playTimeMs = playTimeMs;

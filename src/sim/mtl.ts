@@ -18,6 +18,12 @@ import { N_TASKS, NEGATIVE_TASKS, TASKS } from "../core/tasks.js";
 import type { SimConfig } from "./config.js";
 import { hash3, mix32, normalQuantile } from "./math.js";
 
+// Local copies of imported bindings used in the per-candidate loop: under tsx each access to an
+// imported binding is a getter call, a measurable share of a request's cost.
+const NT = N_TASKS;
+const hash = hash3;
+const mix = mix32;
+
 const TABLE_BITS = 10;
 const TABLE_SIZE = 1 << TABLE_BITS;
 const PLAY_TIME = TASKS.indexOf("play_time");
@@ -67,11 +73,11 @@ export function predictScores(
   const sharedFactors = mtl.sharedFactors;
   const shift = 32 - TABLE_BITS;
   for (let c = 0; c < count; c++) {
-    let h = hash3(daySalt, userKey, candidates[c]);
+    let h = hash(daySalt, userKey, candidates[c]);
     const common = h >>> shift;
-    const o = c * N_TASKS;
-    for (let t = 0; t < N_TASKS; t++) {
-      h = mix32((h + 0x9e3779b9) >>> 0);
+    const o = c * NT;
+    for (let t = 0; t < NT; t++) {
+      h = mix((h + 0x9e3779b9) >>> 0);
       const f = factors[t * TABLE_SIZE + (h >>> shift)] * sharedFactors[t * TABLE_SIZE + common];
       const p = truth[o + t];
       if (t === PLAY_TIME) {

@@ -24,7 +24,7 @@
 import { N_TASKS, taskIndex } from "../core/tasks.js";
 import type { Catalogue } from "./catalogue.js";
 import type { SimConfig } from "./config.js";
-import { normalCdf, normalCdfFast, normalQuantile } from "./math.js";
+import { normalCdf, normalCdfFast, normalQuantile, sigmoidFast } from "./math.js";
 import type { Population } from "./population.js";
 
 export const INTERACTIONS = ["like", "comment", "follow", "forward", "profile_enter"] as const;
@@ -236,6 +236,8 @@ export function candidateTruth(
   const lift2 = model.longViewLift;
   const rho = user.durationPref;
   const sd = model.watchSd;
+  const invSd = 1 / sd;
+  const sd2 = sd * sd;
   const meanFactor = model.watchMeanFactor;
   const skipAfterClick = floor < skipS;
   const logSkipExcess = Math.log(Math.max(0, skipS - floor));
@@ -255,13 +257,13 @@ export function candidateTruth(
   for (let c = 0; c < count; c++) {
     const row = candidates[c] * ITEM_STRIDE;
     const k = items[row + ITEM.category];
-    const pc = 1 / (1 + Math.exp(-(userClick[k] + items[row + ITEM.click])));
+    const pc = sigmoidFast(userClick[k] + items[row + ITEM.click]);
     const mu = userAttention[k] + items[row + ITEM.attention] + rho * items[row + ITEM.logDuration];
-    const pi = 1 / (1 + Math.exp(-(userComplete[k] + items[row + ITEM.complete])));
+    const pi = sigmoidFast(userComplete[k] + items[row + ITEM.complete]);
     const rest = 1 - pi;
     // P(Y ≥ x) = Φ((μ − ln x) / σ_w); ln x = −∞ gives Φ(∞) = 1.
-    const finishGivenClick = pi + rest * normalCdfFast((mu - items[row + ITEM.logFinishExcess]) / sd);
-    const longViewGivenClick = pi + rest * normalCdfFast((mu - items[row + ITEM.logLongViewExcess]) / sd);
+    const finishGivenClick = pi + rest * normalCdfFast((mu - items[row + ITEM.logFinishExcess]) * invSd);
+    const longViewGivenClick = pi + rest * normalCdfFast((mu - items[row + ITEM.logLongViewExcess]) * invSd);
     const cap = items[row + ITEM.playCap];
     const lc = items[row + ITEM.logCapExcess];
     // E[min(W, L·d)] = w0 + E[min(Y, L·d − w0)], the lognormal partial expectation.
@@ -269,8 +271,8 @@ export function candidateTruth(
       cap <= floor
         ? cap
         : floor +
-          Math.exp(mu) * meanFactor * normalCdfFast((lc - mu - sd * sd) / sd) +
-          (cap - floor) * normalCdfFast((mu - lc) / sd);
+          Math.exp(mu) * meanFactor * normalCdfFast((lc - mu - sd2) * invSd) +
+          (cap - floor) * normalCdfFast((mu - lc) * invSd);
     const playGivenClick = pi * items[row + ITEM.duration] + rest * watched;
     const noClick = 1 - pc;
     const engaged = pc * (1 - longViewGivenClick);
@@ -282,7 +284,7 @@ export function candidateTruth(
     out[o + T.finish] = finish;
     out[o + T.playTime] = pc * playGivenClick + noClick * items[row + ITEM.previewMean];
     const clickSkip = skipAfterClick
-      ? rest * (cap < skipS ? 1 : normalCdfFast((logSkipExcess - mu) / sd))
+      ? rest * (cap < skipS ? 1 : normalCdfFast((logSkipExcess - mu) * invSd))
       : 0;
     out[o + T.skip] = noClick * items[row + ITEM.previewSkip] + pc * clickSkip;
     const userItem = userInteraction[k];

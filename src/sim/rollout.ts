@@ -58,6 +58,13 @@ export class SnapshotRecorder {
   all(): readonly RecordedStart[] {
     return [...this.starts.values()];
   }
+
+  /** Returns the recorded starts and forgets them (to write a long run out chunk by chunk). */
+  drain(): RecordedStart[] {
+    const starts = [...this.starts.values()];
+    this.starts.clear();
+    return starts;
+  }
 }
 
 export interface RewardOptions {

@@ -152,7 +152,7 @@ export class BcqTrainer implements Trainer {
     opt.decoder.update();
 
     sampleLatents(rng, ws.targetLatents, M * config.nActionSamples * Z, config.latentClip); // lines 6-7
-    const target = computeCriticTarget(nets, ws, dims, {
+    const target = computeCriticTarget(ws, dims, {
       gamma: config.gamma,
       lambda: config.lambda,
       rho: config.rho,

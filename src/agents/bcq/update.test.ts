@@ -127,10 +127,10 @@ describe("BCQ update steps against hand-computed numbers (tiny linear nets)", ()
   });
 
   it("Eq. 7: the target with n = 2 samples, clipped double Q, terminated masking", () => {
-    const { nets, ws, dims } = tiny();
+    const { ws, dims } = tiny();
     const zT = [0.25, -0.5, 0.4, 0.1]; // [M*n, Z]: rows (s'_0, z_0), (s'_0, z_1), (s'_1, z_2), (s'_1, z_3)
     ws.targetLatents.set(zT);
-    computeCriticTarget(nets, ws, dims, { gamma: 0.95, lambda: 1, rho: 0.15 });
+    computeCriticTarget(ws, dims, { gamma: 0.95, lambda: 1, rho: 0.15 });
     const next = [0.8, -0.3];
     const value = [0, 1].map((i) => {
       let best = Number.NEGATIVE_INFINITY;
@@ -151,7 +151,7 @@ describe("BCQ update steps against hand-computed numbers (tiny linear nets)", ()
     close(ws.y[1], -0.5, 1e-12, "y_1 terminated: no bootstrap");
 
     // λ = 0.75 mixes min and max (BCQ's soft clipping).
-    computeCriticTarget(nets, ws, dims, { gamma: 0.95, lambda: 0.75, rho: 0.15 });
+    computeCriticTarget(ws, dims, { gamma: 0.95, lambda: 0.75, rho: 0.15 });
     assert.ok(ws.y[0] > 1.0 + 0.95 * value[0], "the max term raises the target");
   });
 

@@ -217,14 +217,10 @@ export interface TargetParams {
 /**
  * Eq. 7 (Alg. 1 lines 6-7): y = r + (1 − terminated)·γ·max_i [λ·min_j + (1−λ)·max_j] Q'_j(s', a'_i),
  * a'_i = â'_i + P_ω'(s', â'_i, ρ), â'_i = D(s', z_i), z_i from `ws.targetLatents` (clipped prior).
- * Fills ws.y; touches no gradient.
+ * Fills ws.y; touches no gradient. The networks are the target ones bound into
+ * `ws.targetForwards` (createWorkspace).
  */
-export function computeCriticTarget(
-  nets: BcqNetworks,
-  ws: BcqWorkspace,
-  dims: BcqDims,
-  params: TargetParams,
-): Metrics {
+export function computeCriticTarget(ws: BcqWorkspace, dims: BcqDims, params: TargetParams): Metrics {
   const { actionDim: A } = dims;
   const M = ws.rows;
   const n = ws.samples;

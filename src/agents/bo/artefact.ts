@@ -10,7 +10,7 @@ import { MtfError } from "../../core/errors.js";
 import { ACTION_DIM } from "../../core/interfaces.js";
 import { readCheckpoint, writeCheckpoint } from "../../nn/checkpoint.js";
 import { FixedAlphaPolicy } from "../behaviour.js";
-import { objectiveSchema } from "./objective.js";
+import { objectiveSchema } from "../common/objective.js";
 
 export const BO_POLICY_KIND = "bo-policy";
 

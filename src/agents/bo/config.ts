@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import { configSection, parseConfig } from "../../core/config.js";
-import { objectiveSchema } from "./objective.js";
+import { objectiveSchema } from "../common/objective.js";
 
 const positiveInt = z.number().int().positive();
 const bounds = (low: number, high: number) =>

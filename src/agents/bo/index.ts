@@ -3,6 +3,23 @@
  * marginal-likelihood hyper-parameters) and batch GP-UCB, evaluated online through an
  * `Environment`; plus the objective and online loop the ES baseline shares.
  */
+
+export {
+  type GroupMetrics,
+  groupMetrics,
+  OBJECTIVE_KINDS,
+  type ObjectiveConfig,
+  type ObjectiveKind,
+  objectiveSchema,
+  objectiveValue,
+} from "../common/objective.js";
+export {
+  candidatesAffordable,
+  type OnlineLoopOptions,
+  type OnlineLoopResult,
+  type OnlineTuner,
+  runOnlineLoop,
+} from "../common/online-loop.js";
 export { type AcquisitionChoice, gpUcbBeta, maximiseUcb, selectUcbBatch, ucb } from "./acquisition.js";
 export {
   BO_POLICY_KIND,
@@ -26,22 +43,6 @@ export {
 export { fitHyperparameters, type HyperparameterFit, type HyperparameterSearch } from "./hyperparameters.js";
 export { type GpHyperparameters, maternKernel } from "./kernel.js";
 export { minimiseLbfgs } from "./lbfgs.js";
-export {
-  type GroupMetrics,
-  groupMetrics,
-  OBJECTIVE_KINDS,
-  type ObjectiveConfig,
-  type ObjectiveKind,
-  objectiveSchema,
-  objectiveValue,
-} from "./objective.js";
-export {
-  candidatesAffordable,
-  type OnlineLoopOptions,
-  type OnlineLoopResult,
-  type OnlineTuner,
-  runOnlineLoop,
-} from "./online-loop.js";
 export {
   BayesOptimizer,
   type BayesOptimizerArgs,

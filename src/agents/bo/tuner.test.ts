@@ -7,11 +7,11 @@ import { DEFAULT_ALPHA_BOUNDS } from "../../core/action.js";
 import { ACTION_DIM } from "../../core/interfaces.js";
 import { jsonlSink, MetricsLogger, readJsonlMetrics } from "../../core/metrics-logger.js";
 import { Rng } from "../../core/rng.js";
+import { groupMetrics, objectiveValue } from "../common/objective.js";
+import { runOnlineLoop } from "../common/online-loop.js";
 import { loadBoPolicy, saveBoPolicy } from "./artefact.js";
 import { boConfig } from "./config.js";
 import { FakeEnvironment } from "./fake-environment.js";
-import { groupMetrics, objectiveValue } from "./objective.js";
-import { runOnlineLoop } from "./online-loop.js";
 import { BoTuner, behaviourAction, boBudget } from "./tuner.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mtf-bo-"));

@@ -28,10 +28,10 @@ import type { Metrics } from "../../core/metrics-logger.js";
 import { deriveSeed } from "../../core/rng.js";
 import { readCheckpoint, type Tensor, writeCheckpoint } from "../../nn/checkpoint.js";
 import { alphaVector, BEHAVIOUR_ALPHA, FixedAlphaPolicy } from "../behaviour.js";
+import { groupMetrics, objectiveValue } from "../common/objective.js";
+import { candidatesAffordable, type OnlineTuner } from "../common/online-loop.js";
 import type { BoPolicyContent } from "./artefact.js";
 import { BO_RESUMABLE_FIELDS, type BoConfig, boConfigSchema } from "./config.js";
-import { groupMetrics, objectiveValue } from "./objective.js";
-import { candidatesAffordable, type OnlineTuner } from "./online-loop.js";
 import { BayesOptimizer, type BoRecommendation } from "./optimizer.js";
 
 /** Checkpoint kind of a BO run's state. */

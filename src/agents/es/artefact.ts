@@ -9,13 +9,13 @@ import { ACTION_DIM } from "../../core/interfaces.js";
 import { Rng } from "../../core/rng.js";
 import type { Kernels } from "../../nn/kernels.js";
 import { Mlp } from "../../nn/mlp.js";
-import { objectiveSchema } from "../bo/objective.js";
 import {
   checkpointNormaliser,
   readAgentCheckpoint,
   restoreAgentState,
   saveAgentCheckpoint,
 } from "../common/checkpoint.js";
+import { objectiveSchema } from "../common/objective.js";
 import { EsPolicy } from "./policy.js";
 
 export const ES_POLICY_KIND = "es-policy";

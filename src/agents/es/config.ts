@@ -17,12 +17,12 @@
  */
 import { z } from "zod";
 import { configSection, parseConfig } from "../../core/config.js";
-import { objectiveSchema } from "../bo/objective.js";
+import { objectiveSchema } from "../common/objective.js";
 
 const positiveInt = z.number().int().positive();
 
 export const esConfigShape = {
-  /** The scalar maximised (bo/objective.ts): ADTime by default. */
+  /** The scalar maximised (common/objective.ts): ADTime by default. */
   objective: objectiveSchema,
   /** k, users in each candidate's group. */
   usersPerCandidate: positiveInt.default(100),

@@ -5,7 +5,7 @@
  *   1. freeze the state normaliser z from the running moments of all states seen so far;
  *   2. draw n directions and serve each of the 2n antithetic candidates θ ± σε_i to its own group
  *      of k fresh users for `days` days, recording every state the candidates see;
- *   3. score each group by the objective (ADTime by default; bo/objective.ts) and update θ
+ *   3. score each group by the objective (ADTime by default; common/objective.ts) and update θ
  *      (strategy.ts).
  *
  * Budget: G = ⌊budget / (2n · k · days)⌋ whole generations (leftover user-days stay unspent).
@@ -22,10 +22,10 @@ import type { Metrics } from "../../core/metrics-logger.js";
 import { deriveSeed, Rng } from "../../core/rng.js";
 import type { Kernels } from "../../nn/kernels.js";
 import type { Mlp } from "../../nn/mlp.js";
-import { groupMetrics, objectiveValue } from "../bo/objective.js";
-import { candidatesAffordable, type OnlineTuner } from "../bo/online-loop.js";
 import { behaviourAction } from "../bo/tuner.js";
 import { readAgentCheckpoint, restoreAgentState, saveAgentCheckpoint } from "../common/checkpoint.js";
+import { groupMetrics, objectiveValue } from "../common/objective.js";
+import { candidatesAffordable, type OnlineTuner } from "../common/online-loop.js";
 import { ES_RESUMABLE_FIELDS, type EsConfig, esConfigSchema } from "./config.js";
 import { createEsNetwork, EsPolicy } from "./policy.js";
 import { type MomentsState, RunningMoments } from "./running-moments.js";

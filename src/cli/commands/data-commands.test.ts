@@ -4,12 +4,12 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Command } from "commander";
 import { isMtfError } from "../../core/errors.js";
 import { loadDataset } from "../../data/dataset.js";
 import { importKuaiRand } from "../../data/import-kuairand.js";
 import { LogStore, runStorePath } from "../../data/log-store.js";
 import { syntheticLog } from "../../data/synthetic-log.js";
+import { runInProcess } from "../run-in-process.js";
 import { register as registerBuild } from "./build.js";
 import { register as registerFitReward } from "./fit-reward.js";
 
@@ -20,27 +20,8 @@ const EXCERPT = fileURLToPath(
 );
 
 /** Runs `mtf <args>` in-process and returns what it printed on stdout and stderr. */
-async function mtf(args: readonly string[]): Promise<{ out: string; err: string }> {
-  const program = new Command("mtf").exitOverride();
-  registerBuild(program);
-  registerFitReward(program);
-  const [out, err] = [process.stdout.write, process.stderr.write];
-  const captured = { out: "", err: "" };
-  process.stdout.write = ((chunk: string) => {
-    captured.out += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => {
-    captured.err += chunk;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(args as string[], { from: "user" });
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-  return captured;
+function mtf(args: readonly string[]): Promise<{ out: string; err: string }> {
+  return runInProcess([registerBuild, registerFitReward], args);
 }
 
 test("mtf fit-reward then mtf build on a synthetic run", async () => {

@@ -3,12 +3,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { Command } from "commander";
 import { isMtfError } from "../../core/errors.js";
 import { buildDataset } from "../../data/dataset.js";
 import { LogStore, runStorePath } from "../../data/log-store.js";
 import { syntheticLog } from "../../data/synthetic-log.js";
 import { readOpeResult } from "../../ope/result.js";
+import { runInProcess } from "../run-in-process.js";
 import { register } from "./evaluate.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mtf-cli-evaluate-"));
@@ -29,26 +29,8 @@ async function dataset(name: string, seed: number): Promise<string> {
 }
 
 /** Runs `mtf <args>` in-process and returns what it printed on stdout and stderr. */
-async function mtf(args: readonly string[]): Promise<{ out: string; err: string }> {
-  const program = new Command("mtf").exitOverride();
-  register(program);
-  const [out, err] = [process.stdout.write, process.stderr.write];
-  const captured = { out: "", err: "" };
-  process.stdout.write = ((chunk: string) => {
-    captured.out += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => {
-    captured.err += chunk;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(args as string[], { from: "user" });
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-  return captured;
+function mtf(args: readonly string[]): Promise<{ out: string; err: string }> {
+  return runInProcess([register], args);
 }
 
 const config = path.join(dir, "config.yaml");

@@ -5,7 +5,8 @@
  * `--out` writes a JSON result recording the policy and the dataset by checksum (reloadable,
  * comparable with `--compare`), the resolved config beside it, and the fitting curves as JSONL.
  *
- * Policies: a serving artefact (`bcq-policy`, `bo-policy`), `behaviour` (the production
+ * Policies: a serving artefact (`bcq-policy`, `td3-policy`, `uwac-td3-policy`, `cql-sac-policy`,
+ * `bo-policy`), `behaviour` (the production
  * baseline) or `fixed:<α_1,…,α_12>` (one fixed α in task order, within the α bounds).
  */
 import { createHash } from "node:crypto";
@@ -16,6 +17,8 @@ import { z } from "zod";
 import { BCQ_POLICY_KIND, loadBcqPolicy } from "../../agents/bcq/artefact.js";
 import { alphaVector, BEHAVIOUR_ALPHA, behaviourPolicy, FixedAlphaPolicy } from "../../agents/behaviour.js";
 import { BO_POLICY_KIND, loadBoPolicy } from "../../agents/bo/artefact.js";
+import { CQL_SAC_POLICY_KIND, loadCqlSacPolicy } from "../../agents/cql-sac/artefact.js";
+import { loadTd3Policy, TD3_POLICY_KIND, UWAC_TD3_POLICY_KIND } from "../../agents/td3/artefact.js";
 import type { AlphaBounds } from "../../core/action.js";
 import {
   configHash,
@@ -139,9 +142,17 @@ export async function resolvePolicy(
     const { policy } = await loadBoPolicy(spec);
     return { policy, source: spec, sha256: sha256(bytes) };
   }
+  if (kind === CQL_SAC_POLICY_KIND) {
+    const { policy } = await loadCqlSacPolicy(spec, { expectedStateEncoderVersion: encoder });
+    return { policy, source: spec, sha256: sha256(bytes) };
+  }
+  if (kind === TD3_POLICY_KIND || kind === UWAC_TD3_POLICY_KIND) {
+    const { policy } = await loadTd3Policy(spec, { expectedStateEncoderVersion: encoder });
+    return { policy, source: spec, sha256: sha256(bytes) };
+  }
   throw new MtfError(
     "CHECKPOINT_WRONG_KIND",
-    `--policy ${spec} holds a "${String(kind)}"; mtf evaluate takes ${BCQ_POLICY_KIND} or ${BO_POLICY_KIND} artefacts`,
+    `--policy ${spec} holds a "${String(kind)}"; mtf evaluate takes ${BCQ_POLICY_KIND}, ${BO_POLICY_KIND}, ${CQL_SAC_POLICY_KIND}, ${TD3_POLICY_KIND} or ${UWAC_TD3_POLICY_KIND} artefacts`,
   );
 }
 
@@ -196,7 +207,7 @@ export function register(program: Command): void {
     .requiredOption("--data <dir>", "dataset folder (mtf build); its test split is D")
     .requiredOption(
       "--policy <policy>",
-      'a policy artefact (bcq-policy, bo-policy), "behaviour", or "fixed:<α_1,…,α_12>"',
+      'a policy artefact (bcq-policy, bo-policy, cql-sac-policy, td3-policy, uwac-td3-policy), "behaviour", or "fixed:<α_1,…,α_12>"',
     )
     .option(
       "--alpha <list>",

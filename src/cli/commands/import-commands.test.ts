@@ -4,9 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Command } from "commander";
 import { isMtfError } from "../../core/errors.js";
 import { LogStore } from "../../data/log-store.js";
+import { runInProcess } from "../run-in-process.js";
 import { register as registerEvents } from "./import-events.js";
 import { register as registerKuaiRand } from "./import-kuairand.js";
 
@@ -18,21 +18,7 @@ const EXCERPT = fileURLToPath(
 
 /** Runs `mtf <args>` in-process and returns what it printed on stdout. */
 async function mtf(args: readonly string[]): Promise<string> {
-  const program = new Command("mtf").exitOverride();
-  registerEvents(program);
-  registerKuaiRand(program);
-  const write = process.stdout.write;
-  let out = "";
-  process.stdout.write = ((chunk: string) => {
-    out += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(args as string[], { from: "user" });
-  } finally {
-    process.stdout.write = write;
-  }
-  return out;
+  return (await runInProcess([registerEvents, registerKuaiRand], args)).out;
 }
 
 test("mtf import-kuairand and import-events print a summary and fill the run's store", async () => {

@@ -4,7 +4,7 @@
  * session-start snapshots (`<out>/snapshots.jsonl`, for Monte-Carlo truth) and the resolved
  * config. `--calibration` instead prints the calibration table against the KuaiRand excerpt.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
@@ -152,6 +152,9 @@ async function simulate(options: SimulateOptions): Promise<void> {
   const started = Date.now();
   const progress = startProgress({ label: "simulate", total: users.length, unit: "users" });
   const recorder = new SnapshotRecorder();
+  const snapshotsFile = join(out, "snapshots.jsonl");
+  writeFileSync(snapshotsFile, "");
+  let snapshots = 0;
   let pending: PlayEvent[] = [];
   const groups = new Map<string, number>();
   const simulator = new Simulator(world, {
@@ -190,6 +193,9 @@ async function simulate(options: SimulateOptions): Promise<void> {
         })),
         PROFILE_FEATURES,
       );
+      const starts = recorder.drain();
+      snapshots += starts.length;
+      appendFileSync(snapshotsFile, starts.map((s) => `${JSON.stringify(s.snapshot)}\n`).join(""));
       const result = await store.appendEvents(pending);
       written += result.inserted;
       pending = [];
@@ -199,20 +205,13 @@ async function simulate(options: SimulateOptions): Promise<void> {
     progress.stop();
     store.close();
   }
-  writeFileSync(
-    join(out, "snapshots.jsonl"),
-    `${recorder
-      .all()
-      .map((s) => JSON.stringify(s.snapshot))
-      .join("\n")}\n`,
-  );
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(
     `${[
       `simulated ${header}`,
       ...summary(outcomes, options.days, written, groups),
       `exploration ${config.exploration.mode} (share ${config.exploration.share}), wrote ${runStorePath(out)}, ` +
-        `${recorder.size} session snapshots, in ${seconds.toFixed(1)} s`,
+        `${snapshots} session snapshots, in ${seconds.toFixed(1)} s`,
     ].join("\n")}\n`,
   );
 }

@@ -15,26 +15,23 @@
  *   checkpoint.ckpt  the latest training state (networks, targets, optimisers, step, RNGs, data position)
  *   policy.ckpt      the serving artefact (what the policy needs, with normaliser and encoder version)
  *
- * Algorithms register in ALGORITHMS below; `td3`, `uwac-td3` and `cql-sac` add an entry each
- * (their config section, trainer construction, resume and export) and reuse everything else.
+ * The algorithms (bcq, td3, uwac-td3, cql-sac) come from agents/offline-algorithms.ts, which the
+ * pipeline shares: config section, trainer construction, resume and export.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { saveBcqPolicy } from "../../agents/bcq/artefact.js";
+import { runId as makeRunId, runTrainingLoop } from "../../agents/common/training-loop.js";
+import { OFFLINE_ALGORITHMS, type OfflineAlgorithm } from "../../agents/offline-algorithms.js";
 import {
-  BCQ_PRESETS,
-  type BcqConfig,
-  bcqConfigFromSection,
-  bcqConfigSection,
-} from "../../agents/bcq/config.js";
-import { BcqTrainer } from "../../agents/bcq/trainer.js";
-import { runId as makeRunId, runTrainingLoop, type Trainer } from "../../agents/common/training-loop.js";
-import { configHash, coreConfigShape, parseConfig, resolvedConfigYaml } from "../../core/config.js";
+  configHash,
+  coreConfigShape,
+  parseConfig,
+  readConfigMapping,
+  resolvedConfigYaml,
+} from "../../core/config.js";
 import { MtfError } from "../../core/errors.js";
-import type { BatchSource } from "../../core/interfaces.js";
 import {
   consoleSink,
   formatMetric,
@@ -43,80 +40,11 @@ import {
   type MetricsSink,
 } from "../../core/metrics-logger.js";
 import { deriveSeed, Rng } from "../../core/rng.js";
-import { type Dataset, loadDataset } from "../../data/dataset.js";
+import { loadDataset } from "../../data/dataset.js";
 import { ReplayBuffer } from "../../data/replay-buffer.js";
 import { runMetadata } from "../../nn/run-metadata.js";
 import { parsePositiveInt, parseSeed } from "../options.js";
 import { startProgress } from "../progress.js";
-
-/** The run-plumbing fields every algorithm's config has. */
-interface LoopConfig {
-  readonly steps: number;
-  readonly batchSize: number;
-  readonly replayCapacity: number | "all";
-  readonly logEvery: number;
-  readonly checkpointEvery: number;
-}
-
-interface TrainContext<C extends LoopConfig> {
-  readonly config: C;
-  readonly seed: number;
-  readonly dataset: Dataset;
-  readonly source: BatchSource;
-  readonly metadata: Readonly<Record<string, unknown>>;
-}
-
-/** One trainable algorithm as the command sees it. */
-interface TrainAlgorithm<C extends LoopConfig> {
-  readonly name: string;
-  readonly description: string;
-  /** Presets its config section accepts (`--preset`). */
-  readonly presets: readonly string[];
-  /** Root config with this algorithm's section under `name` (other sections pass through). */
-  readonly fileSchema: z.ZodType;
-  /** The algorithm's resolved config from the parsed file config. */
-  resolve(fileConfig: Record<string, unknown>): C;
-  create(context: TrainContext<C>): Trainer;
-  resume(checkpointPath: string, context: TrainContext<C>): Promise<Trainer>;
-  /** Writes the serving artefact of the trained agent. */
-  exportPolicy(trainer: Trainer, artefactPath: string, provenance: ExportProvenance): Promise<void>;
-}
-
-interface ExportProvenance {
-  readonly runId: string;
-  readonly configHash: string;
-  readonly dataset: Dataset;
-}
-
-const bcqAlgorithm: TrainAlgorithm<BcqConfig> = {
-  name: "bcq",
-  description: "BatchRL-MTF: BCQ per the paper's Algorithm 1 (Sec. 3.2, Eq. 3-7)",
-  presets: BCQ_PRESETS,
-  fileSchema: z.looseObject({ ...coreConfigShape, bcq: bcqConfigSection }),
-  resolve(fileConfig) {
-    const parsed = fileConfig as { gamma: number; bcq: z.output<typeof bcqConfigSection> };
-    return bcqConfigFromSection(parsed.bcq, parsed.gamma);
-  },
-  create: ({ config, seed, dataset, source, metadata }) =>
-    new BcqTrainer({ config, source, normaliser: dataset.normaliser, seed, metadata }),
-  resume: (checkpointPath, { config, source, metadata }) =>
-    BcqTrainer.fromCheckpoint(checkpointPath, { source, config, metadata }),
-  async exportPolicy(trainer, artefactPath, provenance) {
-    const bcq = trainer as BcqTrainer;
-    await saveBcqPolicy(artefactPath, bcq.policy(`bcq@${provenance.runId}`), {
-      stateEncoderVersion: provenance.dataset.meta.stateEncoderVersion,
-      trainedSteps: bcq.step,
-      configHash: provenance.configHash,
-      dataset: path.resolve(provenance.dataset.dir),
-      runId: provenance.runId,
-    });
-  },
-};
-
-/** Every algorithm `mtf train` knows, by name. */
-const ALGORITHMS: Readonly<Record<string, TrainAlgorithm<LoopConfig>>> = {
-  bcq: bcqAlgorithm as unknown as TrainAlgorithm<LoopConfig>,
-};
 
 interface TrainOptions {
   readonly data: string;
@@ -137,34 +65,9 @@ export const TRAIN_OUTPUTS = {
   policy: "policy.ckpt",
 } as const;
 
-function readYaml(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new MtfError("FILE_NOT_FOUND", `config file not found: ${file}`, {
-      cause: error,
-      details: { path: file },
-    });
-  }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (error) {
-    throw new MtfError("INVALID_CONFIG", `${file}: not valid YAML: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (value === null || value === undefined) return {};
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new MtfError("INVALID_CONFIG", `${file}: expected a mapping of config sections`);
-  }
-  return value as Record<string, unknown>;
-}
-
 /** The file config with the command-line overrides applied, validated and resolved. */
-function resolveConfig(algorithm: TrainAlgorithm<LoopConfig>, options: TrainOptions) {
-  const raw = options.config === undefined ? {} : readYaml(options.config);
+function resolveConfig(algorithm: OfflineAlgorithm, options: TrainOptions) {
+  const raw = options.config === undefined ? {} : readConfigMapping(options.config);
   const section = { ...((raw[algorithm.name] as Record<string, unknown> | undefined) ?? {}) };
   if (options.preset !== undefined) section.preset = options.preset;
   if (options.steps !== undefined) section.steps = options.steps;
@@ -175,10 +78,10 @@ function resolveConfig(algorithm: TrainAlgorithm<LoopConfig>, options: TrainOpti
   };
   const fileConfig = parseConfig(
     withOverrides,
-    algorithm.fileSchema,
+    z.looseObject({ ...coreConfigShape, [algorithm.name]: algorithm.section }),
     options.config ?? "command-line defaults",
   ) as Record<string, unknown>;
-  const config = algorithm.resolve(fileConfig);
+  const config = algorithm.fromSection(fileConfig[algorithm.name], fileConfig.gamma as number);
   const seed = fileConfig.seed as number;
   // The resolved config as written: root sections plus the algorithm's section fully resolved.
   const resolved = { ...fileConfig, [algorithm.name]: config };
@@ -241,7 +144,7 @@ function throttled(sink: MetricsSink, seconds: number): MetricsSink {
   };
 }
 
-async function train(algorithm: TrainAlgorithm<LoopConfig>, options: TrainOptions): Promise<void> {
+async function train(algorithm: OfflineAlgorithm, options: TrainOptions): Promise<void> {
   const out = options.out;
   const files = Object.fromEntries(
     Object.entries(TRAIN_OUTPUTS).map(([key, name]) => [key, path.join(out, name)]),
@@ -409,7 +312,7 @@ export function register(program: Command): void {
   const command = program
     .command("train")
     .description("train an offline agent on a dataset's train split (see mtf train <algo> --help)");
-  for (const algorithm of Object.values(ALGORITHMS)) {
+  for (const algorithm of Object.values(OFFLINE_ALGORITHMS)) {
     command
       .command(algorithm.name)
       .description(algorithm.description)

@@ -23,12 +23,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { saveBoPolicy } from "../../agents/bo/artefact.js";
 import { boConfigSection } from "../../agents/bo/config.js";
-import { type OnlineTuner, runOnlineLoop } from "../../agents/bo/online-loop.js";
 import { BoTuner, type BoTunerArgs } from "../../agents/bo/tuner.js";
+import { type OnlineTuner, runOnlineLoop } from "../../agents/common/online-loop.js";
 import { runId as makeRunId } from "../../agents/common/training-loop.js";
 import { saveEsPolicy } from "../../agents/es/artefact.js";
 import { esConfigSection } from "../../agents/es/config.js";
@@ -39,15 +38,17 @@ import {
   coreConfigShape,
   fusionParams,
   parseConfig,
+  readConfigMapping,
   resolvedConfigYaml,
 } from "../../core/config.js";
 import { MtfError } from "../../core/errors.js";
-import type { Environment, GroupOutcome } from "../../core/interfaces.js";
+import type { Environment } from "../../core/interfaces.js";
 import { consoleSink, formatMetric, jsonlSink, MetricsLogger } from "../../core/metrics-logger.js";
 import { runMetadata } from "../../nn/run-metadata.js";
 import { resolveSimConfig, simConfigSection } from "../../sim/config.js";
-import { type RunUser, SIM_STATE_DIM, Simulator } from "../../sim/engine.js";
-import { createWorld, freshUserIds } from "../../sim/world.js";
+import { SIM_STATE_DIM } from "../../sim/engine.js";
+import { SimEnvironment } from "../../sim/environment.js";
+import { createWorld } from "../../sim/world.js";
 import { parsePositiveInt, parseSeed } from "../options.js";
 import { startProgress } from "../progress.js";
 
@@ -78,34 +79,10 @@ export interface TuneWorld {
 
 export type TuneWorldFactory = (config: TuneFileConfig) => TuneWorld;
 
-/**
- * The simulator as an `Environment`: each group's users (its `userIds`, or fresh ids from the
- * run seed) are served by the group's policy for `days` days from day 0.
- * TODO(sim): replace by the simulator's own `Environment` once sim/ exports one.
- */
+/** The simulator (`SimEnvironment`) built from the config's `sim` and `fusion` sections and the root seed. */
 export function simulatorWorld(config: TuneFileConfig): TuneWorld {
   const world = createWorld(resolveSimConfig(config.sim), config.seed, { timeZone: config.timeZone });
-  const fusion = fusionParams(config.fusion);
-  const environment: Environment = {
-    name: "sim",
-    async run(groups, { days, seed }): Promise<readonly GroupOutcome[]> {
-      const simulator = new Simulator(world, { fusion });
-      const members = groups.map((group, g) => group.userIds ?? freshUserIds(seed, g, group.users));
-      const users: RunUser[] = groups.flatMap((group, g) =>
-        members[g].map((id) => ({
-          id,
-          assignment: { policy: group.policy, group: null, noiseScale: null, arm: group.policy.id },
-        })),
-      );
-      const outcomes = simulator.runDays(users, { days, seed });
-      let offset = 0;
-      return groups.map((group, g) => {
-        const slice = outcomes.slice(offset, offset + members[g].length);
-        offset += members[g].length;
-        return { policyId: group.policy.id, days, users: slice };
-      });
-    },
-  };
+  const environment = new SimEnvironment(world, fusionParams(config.fusion));
   return { environment, stateDim: SIM_STATE_DIM, name: "sim", worldHash: world.configHash };
 }
 
@@ -202,34 +179,9 @@ export const TUNE_OUTPUTS = {
   policy: "policy.ckpt",
 } as const;
 
-function readYaml(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new MtfError("FILE_NOT_FOUND", `config file not found: ${file}`, {
-      cause: error,
-      details: { path: file },
-    });
-  }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (error) {
-    throw new MtfError("INVALID_CONFIG", `${file}: not valid YAML: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (value === null || value === undefined) return {};
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new MtfError("INVALID_CONFIG", `${file}: expected a mapping of config sections`);
-  }
-  return value as Record<string, unknown>;
-}
-
 /** The file config with the command-line overrides applied, validated; the resolved config and its hash. */
 function resolveConfig(algorithm: TuneAlgorithm, options: TuneOptions) {
-  const raw = options.config === undefined ? {} : readYaml(options.config);
+  const raw = options.config === undefined ? {} : readConfigMapping(options.config);
   const section = { ...((raw[algorithm.name] as Record<string, unknown> | undefined) ?? {}) };
   if (options.usersPerCandidate !== undefined) section.usersPerCandidate = options.usersPerCandidate;
   const withOverrides = {

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runOnlineLoop } from "../../agents/bo/online-loop.js";
+import { runOnlineLoop } from "../../agents/common/online-loop.js";
 import { EsTuner } from "../../agents/es/tuner.js";
 import { MetricsLogger } from "../../core/metrics-logger.js";
 import { freshUserIds } from "../../sim/world.js";
