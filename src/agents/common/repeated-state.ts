@@ -12,13 +12,14 @@
  * not touch the network's, so a backward cannot follow it.
  */
 import { MtfError } from "../../core/errors.js";
-import type { Activation, NumArray } from "../../nn/kernels.js";
+import type { Activation, Kernels, NumArray } from "../../nn/kernels.js";
 import type { Mlp } from "../../nn/mlp.js";
 import { allocate } from "../../nn/tensor.js";
 
-function activate(values: NumArray, n: number, activation: Activation): void {
+function activate(values: NumArray, n: number, activation: Activation, kernels: Kernels): void {
   if (activation === "relu") {
-    for (let i = 0; i < n; i++) if (values[i] < 0) values[i] = 0;
+    // relu(h) = h · 1[h > 0], which is the relu backward with dY = Y = h: one native pass.
+    kernels.activationBackward(values, values, n, "relu");
   } else if (activation === "tanh") {
     for (let i = 0; i < n; i++) values[i] = Math.tanh(values[i]);
   }
@@ -80,19 +81,22 @@ export class RepeatedStateForward {
     const first = net.layers[0];
     const out = first.outDim;
     const Rn = rows * n;
-    // [states, S] x [S, out] -> [states, out]
+    // [states, S] x [S, out] -> [states, out], then + b once per state
     kernels.gemm(false, false, rows, out, S, 1, states, this.stateWeight, 0, this.stateProjection);
+    const projection = this.stateProjection;
+    for (let r = 0; r < rows; r++) {
+      const row = r * out;
+      for (let c = 0; c < out; c++) projection[row + c] += first.bias[c];
+    }
+    // [states, out] -> [states*n, out]: each state's row copied n times (memcpy, no JS loop)
     const h = this.activations[0];
     for (let r = 0; r < rows; r++) {
-      const from = r * out;
-      for (let j = 0; j < n; j++) {
-        const to = (r * n + j) * out; // [states, out] -> [states*n, out], plus the bias
-        for (let c = 0; c < out; c++) h[to + c] = this.stateProjection[from + c] + first.bias[c];
-      }
+      const row = projection.subarray(r * out, (r + 1) * out);
+      for (let j = 0; j < n; j++) h.set(row, (r * n + j) * out);
     }
     // += [states*n, X] x [X, out]
     kernels.gemm(false, false, Rn, out, X, 1, extra, this.extraWeight, 1, h);
-    activate(h, Rn * out, first.activation);
+    activate(h, Rn * out, first.activation, kernels);
     for (let l = 1; l < net.layers.length; l++)
       net.layers[l].forward(this.activations[l - 1], this.activations[l], Rn);
     return this.activations[net.layers.length - 1];
