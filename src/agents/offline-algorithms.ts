@@ -93,40 +93,6 @@ export interface OfflineAlgorithm<C extends LoopConfig = LoopConfig> {
   readonly qKeys: { readonly mean: string; readonly std: string };
 }
 
-const bcq: OfflineAlgorithm<BcqConfig> = {
-  name: "bcq",
-  description: "BatchRL-MTF: BCQ per the paper's Algorithm 1 (Sec. 3.2, Eq. 3-7)",
-  presets: BCQ_PRESETS,
-  section: bcqConfigSection,
-  fromSection: (section, gamma) => bcqConfigFromSection(section as z.output<typeof bcqConfigSection>, gamma),
-  resolve(root, overrides) {
-    const section = (root.bcq ?? {}) as Record<string, unknown>;
-    return bcqConfig({ ...section, gamma: section.gamma ?? root.gamma, ...overrides });
-  },
-  create: ({ config, seed, dataset, source, metadata }) =>
-    new BcqTrainer({ config, source, normaliser: dataset.normaliser, seed, metadata }),
-  resume: (checkpointPath, { config, source, metadata }) =>
-    BcqTrainer.fromCheckpoint(checkpointPath, { source, config, metadata }),
-  async exportPolicy(trainer, artefactPath, provenance) {
-    const t = trainer as BcqTrainer;
-    await saveBcqPolicy(artefactPath, t.policy(`bcq@${provenance.runId}`), {
-      stateEncoderVersion: provenance.dataset.meta.stateEncoderVersion,
-      trainedSteps: t.step,
-      configHash: provenance.configHash,
-      dataset: path.resolve(provenance.dataset.dir),
-      runId: provenance.runId,
-    });
-  },
-  async loadPolicy(artefactPath, id, dataset) {
-    const { policy } = await loadBcqPolicy(artefactPath, {
-      id,
-      expectedStateEncoderVersion: dataset.meta.stateEncoderVersion,
-    });
-    return policy;
-  },
-  qKeys: { mean: "q/mean", std: "q/std" },
-};
-
 /** The algorithm's root section with γ defaulting to the root's and the method's overrides. */
 function section(
   root: { readonly gamma: number } & Readonly<Record<string, unknown>>,
@@ -136,6 +102,44 @@ function section(
   const values = (root[name] ?? {}) as Record<string, unknown>;
   return { ...values, gamma: values.gamma ?? root.gamma, ...overrides };
 }
+
+/** What every serving artefact records about its training run. */
+function artefactMeta(trainedSteps: number, provenance: ArtefactProvenance) {
+  return {
+    stateEncoderVersion: provenance.dataset.meta.stateEncoderVersion,
+    trainedSteps,
+    configHash: provenance.configHash,
+    dataset: path.resolve(provenance.dataset.dir),
+    runId: provenance.runId,
+  };
+}
+
+/** Loading an artefact for a dataset: its policy must take the dataset's encoded states. */
+function loadOptions(id: string, dataset: Dataset) {
+  return { id, expectedStateEncoderVersion: dataset.meta.stateEncoderVersion };
+}
+
+const bcq: OfflineAlgorithm<BcqConfig> = {
+  name: "bcq",
+  description: "BatchRL-MTF: BCQ per the paper's Algorithm 1 (Sec. 3.2, Eq. 3-7)",
+  presets: BCQ_PRESETS,
+  section: bcqConfigSection,
+  fromSection: (section, gamma) => bcqConfigFromSection(section as z.output<typeof bcqConfigSection>, gamma),
+  resolve: (root, overrides) => bcqConfig(section(root, "bcq", overrides)),
+  create: ({ config, seed, dataset, source, metadata }) =>
+    new BcqTrainer({ config, source, normaliser: dataset.normaliser, seed, metadata }),
+  resume: (checkpointPath, { config, source, metadata }) =>
+    BcqTrainer.fromCheckpoint(checkpointPath, { source, config, metadata }),
+  async exportPolicy(trainer, artefactPath, provenance) {
+    const t = trainer as BcqTrainer;
+    await saveBcqPolicy(artefactPath, t.policy(`bcq@${provenance.runId}`), artefactMeta(t.step, provenance));
+  },
+  async loadPolicy(artefactPath, id, dataset) {
+    const { policy } = await loadBcqPolicy(artefactPath, loadOptions(id, dataset));
+    return policy;
+  },
+  qKeys: { mean: "q/mean", std: "q/std" },
+};
 
 const cqlSac: OfflineAlgorithm<CqlSacConfig> = {
   name: "cql-sac",
@@ -151,19 +155,14 @@ const cqlSac: OfflineAlgorithm<CqlSacConfig> = {
     CqlSacTrainer.fromCheckpoint(checkpointPath, { source, config, metadata }),
   async exportPolicy(trainer, artefactPath, provenance) {
     const t = trainer as CqlSacTrainer;
-    await saveCqlSacPolicy(artefactPath, t.policy(`cql-sac@${provenance.runId}`), {
-      stateEncoderVersion: provenance.dataset.meta.stateEncoderVersion,
-      trainedSteps: t.step,
-      configHash: provenance.configHash,
-      dataset: path.resolve(provenance.dataset.dir),
-      runId: provenance.runId,
-    });
+    await saveCqlSacPolicy(
+      artefactPath,
+      t.policy(`cql-sac@${provenance.runId}`),
+      artefactMeta(t.step, provenance),
+    );
   },
   async loadPolicy(artefactPath, id, dataset) {
-    const { policy } = await loadCqlSacPolicy(artefactPath, {
-      id,
-      expectedStateEncoderVersion: dataset.meta.stateEncoderVersion,
-    });
+    const { policy } = await loadCqlSacPolicy(artefactPath, loadOptions(id, dataset));
     return policy;
   },
   qKeys: { mean: "q/mean", std: "q/std" },
@@ -189,19 +188,15 @@ function td3Family<C extends Td3Config>(
       resume(checkpointPath, { source, config, metadata }),
     async exportPolicy(trainer, artefactPath, provenance) {
       const t = trainer as unknown as Td3Trainer<Td3Config>;
-      await saveTd3Policy(artefactPath, t.policy(`${name}@${provenance.runId}`), name, {
-        stateEncoderVersion: provenance.dataset.meta.stateEncoderVersion,
-        trainedSteps: t.step,
-        configHash: provenance.configHash,
-        dataset: path.resolve(provenance.dataset.dir),
-        runId: provenance.runId,
-      });
+      await saveTd3Policy(
+        artefactPath,
+        t.policy(`${name}@${provenance.runId}`),
+        name,
+        artefactMeta(t.step, provenance),
+      );
     },
     async loadPolicy(artefactPath, id, dataset) {
-      const { policy } = await loadTd3Policy(artefactPath, {
-        id,
-        expectedStateEncoderVersion: dataset.meta.stateEncoderVersion,
-      });
+      const { policy } = await loadTd3Policy(artefactPath, loadOptions(id, dataset));
       return policy;
     },
     qKeys: { mean: "q/mean", std: "q/std" },
