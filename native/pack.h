@@ -1,6 +1,6 @@
 // Portable packing of GEMM operands into the panel layouts the micro-kernels stream through,
 // with zero padding of partial panels. The transposed layouts are handled here, so the driver
-// and micro-kernels only ever see one layout. (pack_avx2.cc has the AVX2 versions.)
+// and micro-kernels only ever see one layout. (pack_avx2.cc has AVX2 versions, used by the AVX2 and AVX-512 micro-kernels.)
 #pragma once
 
 namespace mtf {

@@ -1,8 +1,8 @@
 /**
  * The numeric kernels every network runs on. Two implementations share this interface:
  * `reference-kernels.ts` (pure TypeScript, always available, also runs in float64 for gradient
- * checks) and `native-kernels.ts` (the Node-API addon in `native/`: cache-blocked AVX2/FMA GEMM
- * with runtime dispatch and a portable fallback, fused bias + activation, multi-threaded with a
+ * checks) and `native-kernels.ts` (the Node-API addon in `native/`: cache-blocked GEMM with
+ * AVX-512 and AVX2/FMA micro-kernels chosen at run time and a portable fallback, fused bias + activation, multi-threaded with a
  * fixed reduction order so results are bit-identical whatever the thread count).
  *
  * Conventions: all matrices are dense row-major; dimensions are passed explicitly and only the

@@ -1,12 +1,12 @@
 /**
- * The native kernels: the Node-API addon built from `native/` (cache-blocked AVX2/FMA SGEMM with
- * a portable fallback chosen at run time, fused bias + activation, Adam and friends, a persistent
+ * The native kernels: the Node-API addon built from `native/` (cache-blocked SGEMM with AVX-512
+ * and AVX2/FMA micro-kernels and a portable fallback chosen at run time, fused bias + activation, Adam and friends, a persistent
  * worker pool with a fixed reduction order). Float32 only.
  *
  * Loading never throws: when the addon is missing or broken, `loadNativeKernels` returns null,
  * `nativeLoadError` says why and callers fall back to the reference kernels. `MTF_BACKEND=reference`
- * disables the addon; `MTF_THREADS` sets the default thread count; `MTF_NATIVE_ISA=generic`
- * (read when the addon loads) forces the portable micro-kernels.
+ * disables the addon; `MTF_THREADS` sets the default thread count; `MTF_NATIVE_ISA=avx2|generic`
+ * (read when the addon loads) forces the AVX2 or the portable micro-kernels.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
