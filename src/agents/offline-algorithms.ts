@@ -19,6 +19,7 @@ import {
   bcqConfigSection,
 } from "./bcq/config.js";
 import { BcqTrainer } from "./bcq/trainer.js";
+import type { ArtefactProvenance } from "./common/checkpoint.js";
 import type { Trainer } from "./common/training-loop.js";
 import { loadCqlSacPolicy, saveCqlSacPolicy } from "./cql-sac/artefact.js";
 import {
@@ -64,7 +65,8 @@ export interface TrainerContext<C extends LoopConfig> {
   readonly metadata: Readonly<Record<string, unknown>>;
 }
 
-export interface ArtefactProvenance {
+/** The training run an exported artefact comes from. */
+export interface ExportContext {
   readonly runId: string;
   readonly configHash: string;
   readonly dataset: Dataset;
@@ -87,7 +89,7 @@ export interface OfflineAlgorithm<C extends LoopConfig = LoopConfig> {
   ): C;
   create(context: TrainerContext<C>): Trainer;
   resume(checkpointPath: string, context: TrainerContext<C>): Promise<Trainer>;
-  exportPolicy(trainer: Trainer, artefactPath: string, provenance: ArtefactProvenance): Promise<void>;
+  exportPolicy(trainer: Trainer, artefactPath: string, provenance: ExportContext): Promise<void>;
   loadPolicy(artefactPath: string, id: string, dataset: Dataset): Promise<Policy>;
   /** Metric keys of the estimated Q's mean and std in metrics.jsonl (Fig. 5). */
   readonly qKeys: { readonly mean: string; readonly std: string };
@@ -103,8 +105,8 @@ function section(
   return { ...values, gamma: values.gamma ?? root.gamma, ...overrides };
 }
 
-/** What every serving artefact records about its training run. */
-function artefactMeta(trainedSteps: number, provenance: ArtefactProvenance) {
+/** The artefact provenance of a training run (agents/common/checkpoint.ts). */
+function artefactMeta(trainedSteps: number, provenance: ExportContext): ArtefactProvenance {
   return {
     stateEncoderVersion: provenance.dataset.meta.stateEncoderVersion,
     trainedSteps,

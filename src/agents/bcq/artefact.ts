@@ -13,7 +13,11 @@ import { Rng } from "../../core/rng.js";
 import type { Kernels } from "../../nn/kernels.js";
 import { Mlp } from "../../nn/mlp.js";
 import {
+  type ArtefactProvenance,
+  artefactProvenanceFields,
+  artefactProvenanceShape,
   checkpointNormaliser,
+  parseArtefactConfig,
   readAgentCheckpoint,
   restoreAgentState,
   saveAgentCheckpoint,
@@ -37,34 +41,16 @@ export const bcqPolicyArtefactSchema = z.strictObject({
   decoderSizes: sizes,
   actorSizes: sizes,
   criticSizes: sizes,
-  /** STATE_ENCODER_VERSION of the dataset the model was trained on; serving refuses other versions. */
-  stateEncoderVersion: z.number().int().min(0),
-  /** Training steps behind the weights. */
-  trainedSteps: z.number().int().min(0),
-  /** Hash of the training run's resolved config. */
-  configHash: z.string(),
-  /** Dataset the model was trained on (id or path), when known. */
-  dataset: z.string().nullable(),
-  /** The run that produced it (`dataset__bcq__seed__time`), when known. */
-  runId: z.string().nullable(),
+  ...artefactProvenanceShape,
 });
 
 export type BcqPolicyArtefact = z.output<typeof bcqPolicyArtefactSchema>;
-
-/** Provenance the caller supplies when exporting. */
-export interface BcqArtefactProvenance {
-  readonly stateEncoderVersion: number;
-  readonly trainedSteps: number;
-  readonly configHash: string;
-  readonly dataset?: string | null;
-  readonly runId?: string | null;
-}
 
 /** Writes `policy` as a serving artefact (atomically). */
 export async function saveBcqPolicy(
   path: string,
   policy: BcqPolicy,
-  provenance: BcqArtefactProvenance,
+  provenance: ArtefactProvenance,
 ): Promise<void> {
   const { decoder, actor, critic1 } = policy.networks;
   const config: BcqPolicyArtefact = bcqPolicyArtefactSchema.parse({
@@ -75,11 +61,7 @@ export async function saveBcqPolicy(
     decoderSizes: decoder.config.sizes,
     actorSizes: actor.config.sizes,
     criticSizes: critic1.config.sizes,
-    stateEncoderVersion: provenance.stateEncoderVersion,
-    trainedSteps: provenance.trainedSteps,
-    configHash: provenance.configHash,
-    dataset: provenance.dataset ?? null,
-    runId: provenance.runId ?? null,
+    ...artefactProvenanceFields(provenance),
   });
   await saveAgentCheckpoint(path, {
     kind: BCQ_POLICY_KIND,
@@ -110,25 +92,13 @@ export async function loadBcqPolicy(
   options: LoadBcqPolicyOptions = {},
 ): Promise<LoadedBcqPolicy> {
   const checkpoint = await readAgentCheckpoint(path, BCQ_POLICY_KIND);
-  const parsed = bcqPolicyArtefactSchema.safeParse(checkpoint.config);
-  if (!parsed.success) {
-    throw new MtfError(
-      "CHECKPOINT_CORRUPT",
-      `${path}: the BCQ policy config is invalid: ${parsed.error.message}`,
-      {
-        cause: parsed.error,
-      },
-    );
-  }
-  const artefact = parsed.data;
-  const expected = options.expectedStateEncoderVersion;
-  if (expected !== undefined && artefact.stateEncoderVersion !== expected) {
-    throw new MtfError(
-      "DATASET_MISMATCH",
-      `${path} was trained on states of encoder version ${artefact.stateEncoderVersion}, but this server encodes version ${expected}; retrain on a dataset built with the current encoder`,
-      { details: { expected, found: artefact.stateEncoderVersion } },
-    );
-  }
+  const artefact = parseArtefactConfig(
+    path,
+    checkpoint,
+    bcqPolicyArtefactSchema,
+    "BCQ",
+    options.expectedStateEncoderVersion,
+  );
   const { stateDim: S, actionDim: A, latentDim: Z } = artefact.dims;
   const build = (
     what: string,

@@ -2,7 +2,6 @@
 
 export {
   BCQ_POLICY_KIND,
-  type BcqArtefactProvenance,
   type BcqPolicyArtefact,
   bcqPolicyArtefactSchema,
   type LoadBcqPolicyOptions,

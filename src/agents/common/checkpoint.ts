@@ -9,6 +9,7 @@
  * optimiser → `${name}.adam.m|v|step`, the normaliser → `normaliser.mean|std`. JSON metadata
  * keeps the batch source state under `batchSource` and anything the agent adds.
  */
+import { z } from "zod";
 import { MtfError } from "../../core/errors.js";
 import type { BatchSourceState } from "../../core/interfaces.js";
 import type { RngState } from "../../core/rng.js";
@@ -94,4 +95,73 @@ export function checkpointBatchSourceState(checkpoint: Checkpoint): BatchSourceS
     throw new MtfError("CHECKPOINT_CORRUPT", "checkpoint metadata.batchSource must be an object or null");
   }
   return state as BatchSourceState;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serving artefacts
+
+/** What every serving artefact's config records about the run that trained it (zod fields). */
+export const artefactProvenanceShape = {
+  /** STATE_ENCODER_VERSION of the dataset the model was trained on; serving refuses other versions. */
+  stateEncoderVersion: z.number().int().min(0),
+  /** Training steps behind the weights. */
+  trainedSteps: z.number().int().min(0),
+  /** Hash of the training run's resolved config. */
+  configHash: z.string(),
+  /** Dataset the model was trained on (id or path), when known. */
+  dataset: z.string().nullable(),
+  /** The run that produced it (`dataset__algo__seed__time`), when known. */
+  runId: z.string().nullable(),
+};
+
+/** Provenance the caller supplies when exporting an artefact. */
+export interface ArtefactProvenance {
+  readonly stateEncoderVersion: number;
+  readonly trainedSteps: number;
+  readonly configHash: string;
+  readonly dataset?: string | null;
+  readonly runId?: string | null;
+}
+
+/** The provenance fields of an artefact config, unknowns as null. */
+export function artefactProvenanceFields(provenance: ArtefactProvenance) {
+  return {
+    stateEncoderVersion: provenance.stateEncoderVersion,
+    trainedSteps: provenance.trainedSteps,
+    configHash: provenance.configHash,
+    dataset: provenance.dataset ?? null,
+    runId: provenance.runId ?? null,
+  };
+}
+
+/**
+ * An artefact's config validated with `schema` (CHECKPOINT_CORRUPT naming `what`), refused with
+ * DATASET_MISMATCH when it was trained on another state-encoder version than `expectedVersion`.
+ */
+export function parseArtefactConfig<Schema extends z.ZodType<{ stateEncoderVersion: number }>>(
+  path: string,
+  checkpoint: Checkpoint,
+  schema: Schema,
+  what: string,
+  expectedVersion: number | undefined,
+): z.output<Schema> {
+  const parsed = schema.safeParse(checkpoint.config);
+  if (!parsed.success) {
+    throw new MtfError(
+      "CHECKPOINT_CORRUPT",
+      `${path}: the ${what} policy config is invalid: ${parsed.error.message}`,
+      {
+        cause: parsed.error,
+      },
+    );
+  }
+  const artefact = parsed.data;
+  if (expectedVersion !== undefined && artefact.stateEncoderVersion !== expectedVersion) {
+    throw new MtfError(
+      "DATASET_MISMATCH",
+      `${path} was trained on states of encoder version ${artefact.stateEncoderVersion}, but this server encodes version ${expectedVersion}; retrain on a dataset built with the current encoder`,
+      { details: { expected: expectedVersion, found: artefact.stateEncoderVersion } },
+    );
+  }
+  return artefact;
 }

@@ -10,7 +10,11 @@ import { Rng } from "../../core/rng.js";
 import type { Kernels } from "../../nn/kernels.js";
 import { Mlp } from "../../nn/mlp.js";
 import {
+  type ArtefactProvenance,
+  artefactProvenanceFields,
+  artefactProvenanceShape,
   checkpointNormaliser,
+  parseArtefactConfig,
   readAgentCheckpoint,
   restoreAgentState,
   saveAgentCheckpoint,
@@ -27,39 +31,22 @@ export const cqlSacPolicyArtefactSchema = z.strictObject({
   actorSizes: z.array(positiveInt).min(2),
   /** How serving acts: tanh of the Gaussian mean. */
   serving: z.literal("deterministic-tanh-mean"),
-  /** STATE_ENCODER_VERSION of the training data; serving refuses other versions. */
-  stateEncoderVersion: z.number().int().min(0),
-  trainedSteps: z.number().int().min(0),
-  configHash: z.string(),
-  dataset: z.string().nullable(),
-  runId: z.string().nullable(),
+  ...artefactProvenanceShape,
 });
 
 export type CqlSacPolicyArtefact = z.output<typeof cqlSacPolicyArtefactSchema>;
-
-export interface CqlSacArtefactProvenance {
-  readonly stateEncoderVersion: number;
-  readonly trainedSteps: number;
-  readonly configHash: string;
-  readonly dataset?: string | null;
-  readonly runId?: string | null;
-}
 
 /** Writes `policy` as a serving artefact (atomically). */
 export async function saveCqlSacPolicy(
   path: string,
   policy: CqlSacPolicy,
-  provenance: CqlSacArtefactProvenance,
+  provenance: ArtefactProvenance,
 ): Promise<void> {
   const config: CqlSacPolicyArtefact = cqlSacPolicyArtefactSchema.parse({
     dims: { ...policy.dims },
     actorSizes: policy.actor.config.sizes,
     serving: "deterministic-tanh-mean",
-    stateEncoderVersion: provenance.stateEncoderVersion,
-    trainedSteps: provenance.trainedSteps,
-    configHash: provenance.configHash,
-    dataset: provenance.dataset ?? null,
-    runId: provenance.runId ?? null,
+    ...artefactProvenanceFields(provenance),
   });
   await saveAgentCheckpoint(path, {
     kind: CQL_SAC_POLICY_KIND,
@@ -90,25 +77,13 @@ export async function loadCqlSacPolicy(
   options: LoadCqlSacPolicyOptions = {},
 ): Promise<LoadedCqlSacPolicy> {
   const checkpoint = await readAgentCheckpoint(path, CQL_SAC_POLICY_KIND);
-  const parsed = cqlSacPolicyArtefactSchema.safeParse(checkpoint.config);
-  if (!parsed.success) {
-    throw new MtfError(
-      "CHECKPOINT_CORRUPT",
-      `${path}: the CQL+SAC policy config is invalid: ${parsed.error.message}`,
-      {
-        cause: parsed.error,
-      },
-    );
-  }
-  const artefact = parsed.data;
-  const expected = options.expectedStateEncoderVersion;
-  if (expected !== undefined && artefact.stateEncoderVersion !== expected) {
-    throw new MtfError(
-      "DATASET_MISMATCH",
-      `${path} was trained on states of encoder version ${artefact.stateEncoderVersion}, but this server encodes version ${expected}; retrain on a dataset built with the current encoder`,
-      { details: { expected, found: artefact.stateEncoderVersion } },
-    );
-  }
+  const artefact = parseArtefactConfig(
+    path,
+    checkpoint,
+    cqlSacPolicyArtefactSchema,
+    "CQL+SAC",
+    options.expectedStateEncoderVersion,
+  );
   const { stateDim: S, actionDim: A } = artefact.dims;
   const sizes = artefact.actorSizes;
   if (sizes[0] !== S || sizes[sizes.length - 1] !== 2 * A) {

@@ -5,7 +5,6 @@
 
 export {
   CQL_SAC_POLICY_KIND,
-  type CqlSacArtefactProvenance,
   type CqlSacPolicyArtefact,
   cqlSacPolicyArtefactSchema,
   type LoadCqlSacPolicyOptions,

@@ -10,7 +10,15 @@ import { Rng } from "../../core/rng.js";
 import { readCheckpoint } from "../../nn/checkpoint.js";
 import type { Kernels } from "../../nn/kernels.js";
 import { Mlp } from "../../nn/mlp.js";
-import { checkpointNormaliser, restoreAgentState, saveAgentCheckpoint } from "../common/checkpoint.js";
+import {
+  type ArtefactProvenance,
+  artefactProvenanceFields,
+  artefactProvenanceShape,
+  checkpointNormaliser,
+  parseArtefactConfig,
+  restoreAgentState,
+  saveAgentCheckpoint,
+} from "../common/checkpoint.js";
 import { Td3Policy } from "./policy.js";
 
 export const TD3_POLICY_KIND = "td3-policy";
@@ -25,40 +33,23 @@ export const td3PolicyArtefactSchema = z.strictObject({
   algorithm: z.string(),
   dims: z.strictObject({ stateDim: positiveInt, actionDim: positiveInt }),
   actorSizes: z.array(positiveInt).min(2),
-  /** STATE_ENCODER_VERSION of the dataset the model was trained on. */
-  stateEncoderVersion: z.number().int().min(0),
-  trainedSteps: z.number().int().min(0),
-  configHash: z.string(),
-  dataset: z.string().nullable(),
-  runId: z.string().nullable(),
+  ...artefactProvenanceShape,
 });
 
 export type Td3PolicyArtefact = z.output<typeof td3PolicyArtefactSchema>;
-
-export interface Td3ArtefactProvenance {
-  readonly stateEncoderVersion: number;
-  readonly trainedSteps: number;
-  readonly configHash: string;
-  readonly dataset?: string | null;
-  readonly runId?: string | null;
-}
 
 /** Writes `policy` as a serving artefact of `algorithm` ("td3" or "uwac-td3"), atomically. */
 export async function saveTd3Policy(
   path: string,
   policy: Td3Policy,
   algorithm: "td3" | "uwac-td3",
-  provenance: Td3ArtefactProvenance,
+  provenance: ArtefactProvenance,
 ): Promise<void> {
   const config: Td3PolicyArtefact = td3PolicyArtefactSchema.parse({
     algorithm,
     dims: { stateDim: policy.stateDim, actionDim: policy.actionDim },
     actorSizes: policy.actor.config.sizes,
-    stateEncoderVersion: provenance.stateEncoderVersion,
-    trainedSteps: provenance.trainedSteps,
-    configHash: provenance.configHash,
-    dataset: provenance.dataset ?? null,
-    runId: provenance.runId ?? null,
+    ...artefactProvenanceFields(provenance),
   });
   await saveAgentCheckpoint(path, {
     kind: algorithm === "td3" ? TD3_POLICY_KIND : UWAC_TD3_POLICY_KIND,
@@ -95,25 +86,13 @@ export async function loadTd3Policy(
     }
     throw error;
   });
-  const parsed = td3PolicyArtefactSchema.safeParse(checkpoint.config);
-  if (!parsed.success) {
-    throw new MtfError(
-      "CHECKPOINT_CORRUPT",
-      `${path}: the TD3 policy config is invalid: ${parsed.error.message}`,
-      {
-        cause: parsed.error,
-      },
-    );
-  }
-  const artefact = parsed.data;
-  const expected = options.expectedStateEncoderVersion;
-  if (expected !== undefined && artefact.stateEncoderVersion !== expected) {
-    throw new MtfError(
-      "DATASET_MISMATCH",
-      `${path} was trained on states of encoder version ${artefact.stateEncoderVersion}, but this server encodes version ${expected}; retrain on a dataset built with the current encoder`,
-      { details: { expected, found: artefact.stateEncoderVersion } },
-    );
-  }
+  const artefact = parseArtefactConfig(
+    path,
+    checkpoint,
+    td3PolicyArtefactSchema,
+    "TD3",
+    options.expectedStateEncoderVersion,
+  );
   const { stateDim: S, actionDim: A } = artefact.dims;
   const sizes = artefact.actorSizes;
   if (sizes[0] !== S || sizes[sizes.length - 1] !== A) {

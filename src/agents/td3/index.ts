@@ -6,7 +6,6 @@ export {
   saveTd3Policy,
   TD3_POLICY_KIND,
   TD3_POLICY_KINDS,
-  type Td3ArtefactProvenance,
   type Td3PolicyArtefact,
   td3PolicyArtefactSchema,
   UWAC_TD3_POLICY_KIND,
