@@ -6,15 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { register as registerEvaluate } from "../../cli/commands/evaluate.js";
 import { register as registerTrain, TRAIN_OUTPUTS } from "../../cli/commands/train.js";
+import { trainKilledBetweenCheckpoints } from "../../cli/kill-train.js";
 import { runInProcess } from "../../cli/run-in-process.js";
 import { isMtfError } from "../../core/errors.js";
 import { readJsonlMetrics } from "../../core/metrics-logger.js";
@@ -27,8 +26,6 @@ import { readCheckpoint } from "../../nn/checkpoint.js";
 import { loadCqlSacPolicy } from "./artefact.js";
 import { CQL_SAC_CHECKPOINT_KIND } from "./trainer.js";
 
-const REPO = fileURLToPath(new URL("../../..", import.meta.url));
-const TRAIN_TS = fileURLToPath(new URL("../../cli/commands/train.ts", import.meta.url));
 let root = "";
 let data = "";
 let configFile = "";
@@ -69,21 +66,6 @@ async function mtf(register: (program: Command) => void, args: readonly string[]
 }
 
 const train = (args: readonly string[]) => mtf(registerTrain, ["train", "cql-sac", ...args]);
-
-/** `mtf train cql-sac …` in a child process (so it can be killed for real). */
-function spawnTrain(args: readonly string[]): ChildProcess {
-  const code = [
-    `import { Command } from "commander";`,
-    `import { register } from ${JSON.stringify(pathToFileURL(TRAIN_TS).href)};`,
-    `const program = new Command("mtf");`,
-    `register(program);`,
-    `await program.parseAsync(["train", "cql-sac", ...process.argv.slice(1)], { from: "user" });`,
-  ].join("\n");
-  return spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, "--", ...args], {
-    cwd: REPO,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-}
 
 describe("mtf train cql-sac", () => {
   it("writes config, run info, metrics, checkpoint and a serving artefact mtf evaluate accepts", async () => {
@@ -154,33 +136,15 @@ describe("mtf train cql-sac", () => {
     await train(["--data", data, "--out", whole, "--config", configFile, "--steps", steps]);
 
     const killed = path.join(root, "killed");
-    const child = spawnTrain(["--data", data, "--out", killed, "--config", configFile, "--steps", steps]);
-    let stderr = "";
-    child.stderr?.on("data", (chunk) => {
-      stderr += String(chunk);
-    });
-    let ended = false;
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-      child.on("exit", (code, signal) => {
-        ended = true;
-        resolve(signal ?? code);
-      }),
+    await trainKilledBetweenCheckpoints(
+      "cql-sac",
+      ["--data", data, "--config", configFile, "--steps", steps],
+      {
+        out: killed,
+        minStep: 60,
+        checkpointEvery: 50,
+      },
     );
-    const metrics = path.join(killed, TRAIN_OUTPUTS.metrics);
-    let killedAt = -1;
-    for (let i = 0; i < 1200 && killedAt < 0 && !ended; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      if (!fs.existsSync(metrics)) continue;
-      const logged = readJsonlMetrics(metrics).map((r) => r.step);
-      const last = logged.length === 0 ? 0 : Math.max(...logged);
-      if (last >= 60 && last % 50 !== 0) {
-        child.kill("SIGKILL");
-        killedAt = last;
-      }
-    }
-    const how = await exited;
-    assert.ok(killedAt > 0, `the child was never killed (stderr: ${stderr})`);
-    assert.equal(how, "SIGKILL", `the child ended on its own (${String(how)}) before the kill: ${stderr}`);
     assert.ok(!fs.existsSync(path.join(killed, TRAIN_OUTPUTS.policy)));
 
     await train(["--data", data, "--out", killed, "--config", configFile, "--steps", steps, "--resume"]);
@@ -201,7 +165,10 @@ describe("mtf train cql-sac", () => {
       r.step,
       r.metrics["loss/critic"],
     ]);
-    const b = readJsonlMetrics(metrics).map((r) => [r.step, r.metrics["loss/critic"]]);
+    const b = readJsonlMetrics(path.join(killed, TRAIN_OUTPUTS.metrics)).map((r) => [
+      r.step,
+      r.metrics["loss/critic"],
+    ]);
     assert.deepEqual(b, a);
   });
 });

@@ -4,12 +4,10 @@
  * and the final training state is bit-identical to an uninterrupted run with the same seed.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { loadBcqPolicy } from "../../agents/bcq/artefact.js";
 import { BCQ_CHECKPOINT_KIND } from "../../agents/bcq/trainer.js";
@@ -21,10 +19,9 @@ import { buildDataset, loadDataset } from "../../data/dataset.js";
 import { LogStore } from "../../data/log-store.js";
 import { syntheticLog } from "../../data/synthetic-log.js";
 import { readCheckpoint } from "../../nn/checkpoint.js";
+import { trainKilledBetweenCheckpoints } from "../kill-train.js";
 import { register, TRAIN_OUTPUTS } from "./train.js";
 
-const REPO = fileURLToPath(new URL("../../..", import.meta.url));
-const TRAIN_TS = fileURLToPath(new URL("./train.ts", import.meta.url));
 let root = "";
 let data = "";
 let configFile = "";
@@ -61,21 +58,6 @@ async function mtfTrain(args: readonly string[]): Promise<void> {
   const program = new Command("mtf").exitOverride();
   register(program);
   await program.parseAsync(["train", "bcq", ...args], { from: "user" });
-}
-
-/** `mtf train bcq …` in a child process (so it can be killed for real). */
-function spawnTrain(args: readonly string[]): ChildProcess {
-  const code = [
-    `import { Command } from "commander";`,
-    `import { register } from ${JSON.stringify(pathToFileURL(TRAIN_TS).href)};`,
-    `const program = new Command("mtf");`,
-    `register(program);`,
-    `await program.parseAsync(["train", "bcq", ...process.argv.slice(1)], { from: "user" });`,
-  ].join("\n");
-  return spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code, "--", ...args], {
-    cwd: REPO,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
 }
 
 async function tensorsEqual(a: string, b: string): Promise<void> {
@@ -155,34 +137,11 @@ describe("mtf train bcq", () => {
     await mtfTrain(["--data", data, "--out", whole, "--config", configFile, "--steps", steps]);
 
     const killed = path.join(root, "killed");
-    const child = spawnTrain(["--data", data, "--out", killed, "--config", configFile, "--steps", steps]);
-    let stderr = "";
-    child.stderr?.on("data", (chunk) => {
-      stderr += String(chunk);
+    await trainKilledBetweenCheckpoints("bcq", ["--data", data, "--config", configFile, "--steps", steps], {
+      out: killed,
+      minStep: 60,
+      checkpointEvery: 50,
     });
-    let ended = false;
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-      child.on("exit", (code, signal) => {
-        ended = true;
-        resolve(signal ?? code);
-      }),
-    );
-    // Kill once a checkpoint exists and training has gone past it, before the run can finish.
-    const metrics = path.join(killed, TRAIN_OUTPUTS.metrics);
-    let killedAt = -1;
-    for (let i = 0; i < 1200 && killedAt < 0 && !ended; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      if (!fs.existsSync(metrics)) continue;
-      const steps = readJsonlMetrics(metrics).map((r) => r.step);
-      const last = steps.length === 0 ? 0 : Math.max(...steps);
-      if (last >= 60 && last % 50 !== 0) {
-        child.kill("SIGKILL");
-        killedAt = last;
-      }
-    }
-    const how = await exited;
-    assert.ok(killedAt > 0, `the child was never killed (stderr: ${stderr})`);
-    assert.equal(how, "SIGKILL", `the child ended on its own (${String(how)}) before the kill: ${stderr}`);
     const run = JSON.parse(fs.readFileSync(path.join(killed, TRAIN_OUTPUTS.run), "utf8"));
     assert.equal(run.status, "running", "a killed run never wrote its final status");
     assert.ok(!fs.existsSync(path.join(killed, TRAIN_OUTPUTS.policy)));
@@ -197,7 +156,10 @@ describe("mtf train bcq", () => {
       r.step,
       r.metrics["loss/critic"],
     ]);
-    const b = readJsonlMetrics(metrics).map((r) => [r.step, r.metrics["loss/critic"]]);
+    const b = readJsonlMetrics(path.join(killed, TRAIN_OUTPUTS.metrics)).map((r) => [
+      r.step,
+      r.metrics["loss/critic"],
+    ]);
     assert.deepEqual(b, a);
     const resumed = JSON.parse(fs.readFileSync(path.join(killed, TRAIN_OUTPUTS.run), "utf8"));
     assert.equal(resumed.status, "completed");
